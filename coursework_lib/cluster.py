@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['kmeans_plusplus', 'KMeans']
 
-# %% ../nbs/10_cluster.ipynb #fc4ff5e0
+# %% ../nbs/10_cluster.ipynb #dfc2465f
 import numbers
 import warnings
 
@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-# %% ../nbs/10_cluster.ipynb #c2d2e04a
+# %% ../nbs/10_cluster.ipynb #423d406c
 def _squared_norms(A):
     return np.einsum("ij,ij->i", A, A)
 
@@ -36,7 +36,7 @@ def _squared_distances(X, centers):
     d2 += _squared_norms(X)[:, None]
     return np.maximum(d2, 0.0, out=d2)
 
-# %% ../nbs/10_cluster.ipynb #f7d0b4f1
+# %% ../nbs/10_cluster.ipynb #9ac16b4f
 def _cluster_sums(X, labels, k, labels_old=None, sums_old=None):
     "Per-cluster sums of X: a fresh indicator product, or the old sums updated by the points that changed cluster."
     n = X.shape[0]
@@ -54,7 +54,7 @@ def _cluster_sums(X, labels, k, labels_old=None, sums_old=None):
     indicator[labels, np.arange(n)] = 1.0
     return indicator @ X
 
-# %% ../nbs/10_cluster.ipynb #2dd26ff9
+# %% ../nbs/10_cluster.ipynb #c694c2b5
 def _update_centers(X, centers, labels, sums, counts):
     "New centres = cluster means, with empty clusters re-seeded by the points farthest from their centre."
     empty = np.flatnonzero(counts == 0)
@@ -75,11 +75,12 @@ def _update_centers(X, centers, labels, sums, counts):
     new[~filled] = new[np.argmax(counts)]
     return new
 
-# %% ../nbs/10_cluster.ipynb #270f2479
+# %% ../nbs/10_cluster.ipynb #a3e4ab07
 def _inertia(X, centers, labels):
     residual = centers[labels]
     residual -= X
-    return float(np.vdot(residual, residual))
+    # einsum, not BLAS dot: a threaded dot's hand-offs cost more than the sum itself on a busy machine.
+    return float(np.einsum("ij,ij->", residual, residual))
 
 
 def _lloyd(X, centers, max_iter, tol):
@@ -101,7 +102,7 @@ def _lloyd(X, centers, max_iter, tol):
     labels = _assign(X, centers)
     return labels, _inertia(X, centers, labels), centers, n_iter
 
-# %% ../nbs/10_cluster.ipynb #29e06f91
+# %% ../nbs/10_cluster.ipynb #f18928c1
 def kmeans_plusplus(X, n_clusters, random_state=None, n_local_trials=None):
     "Greedy k-means++ seeding: `n_clusters` rows of X drawn by D² sampling. Returns (centers, indices)."
     X = check_array(X, dtype=np.float64)
@@ -124,7 +125,7 @@ def kmeans_plusplus(X, n_clusters, random_state=None, n_local_trials=None):
         indices[c], closest, potential = candidates[best], d2[:, best], potentials[best]
     return X[indices].copy(), indices
 
-# %% ../nbs/10_cluster.ipynb #614be9ce
+# %% ../nbs/10_cluster.ipynb #322461a9
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     "k-means clustering by Lloyd's algorithm (vectorised), seeded by k-means++, random rows or given centres."
 

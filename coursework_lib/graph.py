@@ -6,7 +6,7 @@
 __all__ = ['correlation_graph', 'check_adjacency', 'degree_centrality', 'normalized_laplacian', 'zero_eigenvalue_tolerance',
            'connected_components', 'spectral_embedding', 'SpectralClustering', 'FiedlerPartition', 'fiedler_partition']
 
-# %% ../nbs/11_graph.ipynb #7b856749
+# %% ../nbs/11_graph.ipynb #48a5fcc7
 import numbers
 import warnings
 from typing import NamedTuple
@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from .cluster import KMeans
 
-# %% ../nbs/11_graph.ipynb #10147cb6
+# %% ../nbs/11_graph.ipynb #abf7f267
 def correlation_graph(X, threshold=0.75):
     "Weighted adjacency of the features of X (columns = nodes): |Pearson r| where |r| > threshold, else 0; zero diagonal."
     X = check_array(X, dtype=np.float64, ensure_min_samples=2)
@@ -33,7 +33,7 @@ def correlation_graph(X, threshold=0.75):
     np.fill_diagonal(A, 0.0)
     return A
 
-# %% ../nbs/11_graph.ipynb #881ae496
+# %% ../nbs/11_graph.ipynb #9bd16907
 def check_adjacency(A):
     "A checked to be a weighted adjacency matrix (square, finite, symmetric, >= 0); returns its float64 symmetric part."
     A = check_array(A, dtype=np.float64)
@@ -49,12 +49,12 @@ def check_adjacency(A):
         raise ValueError(f"adjacency matrix must be symmetric (an undirected graph); max |A - A.T| = {asym:g}")
     return (A + A.T) / 2  # exactly symmetric; equal to A when A already is
 
-# %% ../nbs/11_graph.ipynb #8f8613b8
+# %% ../nbs/11_graph.ipynb #464e0b41
 def degree_centrality(A):
     "Weighted degree d_a = sum_b A[a, b] of every node."
     return check_adjacency(A).sum(axis=1)
 
-# %% ../nbs/11_graph.ipynb #fbb7018d
+# %% ../nbs/11_graph.ipynb #f9e95579
 def normalized_laplacian(A):
     "Symmetric normalised Laplacian I - D^{-1/2} A D^{-1/2}; isolated nodes get a zero row and column (Chung's convention)."
     A = check_adjacency(A)
@@ -66,7 +66,7 @@ def normalized_laplacian(A):
     L[np.diag_indices_from(L)] += connected
     return L
 
-# %% ../nbs/11_graph.ipynb #8e8a5b2f
+# %% ../nbs/11_graph.ipynb #dbfc794f
 def zero_eigenvalue_tolerance(A):
     "sqrt(δ·γ): δ = 2nε bounds the rounding of eigh's eigenvalues, γ = w_min/((n-1)·vol) the smallest non-zero one."
     A = check_adjacency(A)
@@ -81,7 +81,7 @@ def zero_eigenvalue_tolerance(A):
                       "zero eigenvalues cannot be told apart reliably", RuntimeWarning, stacklevel=2)
     return float(np.sqrt(rounding * gap))
 
-# %% ../nbs/11_graph.ipynb #e68f0598
+# %% ../nbs/11_graph.ipynb #cefea5b0
 def connected_components(A, tol=None):
     "(n_components, labels) from the zero eigenvalues of the normalised Laplacian; tol: zero_eigenvalue_tolerance(A)."
     A = check_adjacency(A)
@@ -101,7 +101,7 @@ def connected_components(A, tol=None):
     raise ValueError(f"tol={tol:g} does not separate the zero eigenvalues from the rest: {r} eigenvalues are <= tol, "
                      "but their eigenvectors do not split the nodes into as many groups")
 
-# %% ../nbs/11_graph.ipynb #acf656a7
+# %% ../nbs/11_graph.ipynb #beca1388
 def _normalize_rows(U):
     "Rows scaled to unit length; rows below sqrt(eps) × the largest row norm are rounding noise and stay zero."
     norms = np.linalg.norm(U, axis=1)
@@ -120,7 +120,7 @@ def spectral_embedding(A, n_components):
     _, U = linalg.eigh(normalized_laplacian(A), subset_by_index=[0, n_components - 1])
     return _normalize_rows(U)
 
-# %% ../nbs/11_graph.ipynb #5b1fd500
+# %% ../nbs/11_graph.ipynb #3d4c33fd
 class SpectralClustering(ClusterMixin, BaseEstimator):
     "Ng–Jordan–Weiss spectral clustering of a graph given by its (precomputed) weighted adjacency matrix."
 
@@ -147,7 +147,7 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         tags.input_tags.positive_only = True
         return tags
 
-# %% ../nbs/11_graph.ipynb #86f9c955
+# %% ../nbs/11_graph.ipynb #ae56ce59
 class FiedlerPartition(NamedTuple):
     labels: np.ndarray  # 1 where the Fiedler vector is positive, else 0
     vector: np.ndarray  # the second eigenvector of the normalised Laplacian, largest-magnitude entry positive

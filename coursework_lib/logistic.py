@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['logreg_gradient', 'logreg_log_likelihood', 'logreg_gradients', 'LogisticRegression']
 
-# %% ../nbs/03_logistic.ipynb #e6505219
+# %% ../nbs/03_logistic.ipynb #a54b8745
 import numbers
 
 import numpy as np
@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from .functional import log_softmax, minibatches, one_hot, softmax
 
-# %% ../nbs/03_logistic.ipynb #9496ebc0
+# %% ../nbs/03_logistic.ipynb #141fa993
 def _check_params(W, b):
     "W as a float64 (D, K) array and b as float64 with K entries, shape (K,) or (K, 1)."
     W, b = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -41,7 +41,7 @@ def _check_inputs(X, t, W):
     one_hot(t, W.shape[1])[:0]  # validates the labels: integers in 0..K-1
     return X, t
 
-# %% ../nbs/03_logistic.ipynb #7f82d9ef
+# %% ../nbs/03_logistic.ipynb #ef1290f6
 def logreg_gradient(x, t, W, b):
     "Gradient (dW, db) of log p(t | x, W, b) for one datapoint: the ascent direction, as defined in seed 001."
     W, b = _check_params(W, b)
@@ -57,7 +57,7 @@ def logreg_gradient(x, t, W, b):
     delta_q[t] += 1.0
     return np.outer(x, delta_q), delta_q.reshape(b.shape)
 
-# %% ../nbs/03_logistic.ipynb #d7e2724a
+# %% ../nbs/03_logistic.ipynb #f4b95191
 def logreg_log_likelihood(X, t, W, b, average=True):
     "Sum (or mean, if `average`) over the rows of X of log p(t_i | x_i, W, b)."
     W, b = _check_params(W, b)
@@ -77,7 +77,7 @@ def logreg_gradients(X, t, W, b, average=True):
         dW, db = dW / t.size, db / t.size
     return dW, db.reshape(b.shape)
 
-# %% ../nbs/03_logistic.ipynb #af12f408
+# %% ../nbs/03_logistic.ipynb #64bd6e56
 def _check_number(value, name, low, integer=False, low_inclusive=True):
     kind = numbers.Integral if integer else numbers.Real
     ok = isinstance(value, kind) and not isinstance(value, (bool, np.bool_)) and np.isfinite(value)
@@ -89,14 +89,20 @@ def _check_number(value, name, low, integer=False, low_inclusive=True):
 def _sgd_epoch(X, T, W, b, lr, batch_size, alpha, rng, shuffle):
     "One epoch of minibatch gradient ascent on the mean log-posterior over (X, one-hot T); updates W, b in place."
     shrink = 1.0 - lr * alpha / len(X)
-    for idx in minibatches(len(X), batch_size, rng, shuffle=shuffle):
-        Xb = X[idx]
-        delta = T[idx] - softmax(Xb @ W + b)  # delta_q of every sample of the batch, one row each
-        step = lr / len(idx)  # the mean over the batch's actual length, also for the last, smaller batch
+    batches = list(minibatches(len(X), batch_size, rng, shuffle=shuffle))
+    # One gather per epoch; every batch is then a contiguous slice (a view) of the reordered data.
+    order = np.concatenate(batches)
+    X_perm, T_perm = X[order], T[order]
+    start = 0
+    for idx in batches:
+        Xb, Tb = X_perm[start:start + len(idx)], T_perm[start:start + len(idx)]
+        start += len(idx)
+        delta = Tb - softmax(Xb @ W + b)  # delta_q of every sample of the batch, one row each
+        delta *= lr / len(idx)  # the mean over the batch's actual length, also for the last, smaller batch
         if alpha:
             W *= shrink
-        W += step * (Xb.T @ delta)
-        b += step * delta.sum(axis=0)
+        W += Xb.T @ delta
+        b += delta.sum(axis=0)
 
 
 def _record(history, prefix, X, y_idx, W, b):
@@ -104,7 +110,7 @@ def _record(history, prefix, X, y_idx, W, b):
     history[prefix + "loss"].append(float(-np.mean(log_p[np.arange(len(y_idx)), y_idx])))
     history[prefix + "accuracy"].append(float(np.mean(np.argmax(log_p, axis=1) == y_idx)))
 
-# %% ../nbs/03_logistic.ipynb #43e1f59a
+# %% ../nbs/03_logistic.ipynb #2e700722
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     "Multiclass softmax regression by minibatch SGD on the mean log-likelihood, with a Gaussian prior of precision `alpha`."
 

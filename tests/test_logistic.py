@@ -1,0 +1,318 @@
+"""LogisticRegression and the softmax-regression gradients: scikit-learn's estimator checks, bad input, gradient
+checks, the per-sample/minibatch equivalence, parity with scikit-learn's solution, and the course data."""
+import numpy as np
+import pytest
+import scipy.special as sps
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from coursework_lib.functional import one_hot
+from coursework_lib.gradcheck import check_gradients
+from coursework_lib.logistic import (
+    LogisticRegression, _sgd_epoch, logreg_gradient, logreg_gradients, logreg_log_likelihood,
+)
+
+
+@parametrize_with_checks([LogisticRegression(max_epochs=5)])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array(["b", "a", "c"]), 30)
+    X = rng.normal(size=(90, 4))
+    X[y == "a", 0] += 5
+    X[y == "c", 1] += 5
+    return X, y
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("make_X, match", [
+    (lambda X: X[:, 0], "Expected 2D array"),
+    (lambda X: np.where(X > 1.5, np.nan, X), "Input X contains NaN"),
+    (lambda X: np.where(X > 1.5, np.inf, X), "Input X contains infinity"),
+    (lambda X: np.full(X.shape, "pixel", dtype=object), "could not convert string to float"),
+    (lambda X: X.astype(complex), "Complex data not supported"),
+    (lambda X: X[:0], "0 sample"),
+    (lambda X: X[:, :0], "0 feature"),
+])
+def test_fit_rejects_bad_X(blobs, make_X, match):
+    X, y = blobs
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(max_epochs=1).fit(make_X(X), y[: len(make_X(X))] if make_X(X).ndim == 2 else y)
+
+
+@pytest.mark.parametrize("make_y, exc, match", [
+    (lambda y: y[:-1], ValueError, "inconsistent numbers of samples"),
+    (lambda y: np.full(len(y), "a"), ValueError, "only one class"),
+    (lambda y: np.linspace(0, 1, len(y)), ValueError, "Unknown label type: continuous"),
+    (lambda y: np.where(np.arange(len(y)) == 3, np.nan, 1.0), ValueError, "Input y contains NaN"),
+    (lambda y: None, ValueError, "requires y to be passed"),
+])
+def test_fit_rejects_bad_y(blobs, make_y, exc, match):
+    X, y = blobs
+    with pytest.raises(exc, match=match):
+        LogisticRegression(max_epochs=1).fit(X, make_y(y))
+
+
+def test_predict_rejects_bad_input(blobs):
+    X, y = blobs
+    with pytest.raises(NotFittedError):
+        LogisticRegression().predict(X)
+    clf = LogisticRegression(max_epochs=2).fit(X, y)
+    for method in (clf.predict, clf.predict_proba, clf.predict_log_proba):
+        with pytest.raises(ValueError, match="X has 3 features, but LogisticRegression is expecting 4"):
+            method(X[:, :3])
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            method(np.where(X > 1, np.nan, X))
+        with pytest.raises(ValueError, match="Expected 2D array"):
+            method(X[0])
+
+
+@pytest.mark.parametrize("eval_set, match", [
+    ("not a list", "list of \\(X, y\\) pairs"),
+    ([(1, 2, 3)], "list of \\(X, y\\) pairs"),
+    (lambda X, y: [(X[:, :2], y)], "X has 2 features"),
+    (lambda X, y: [(X, y[:-1])], "inconsistent numbers of samples"),
+    (lambda X, y: [(X, np.where(y == "a", "zebra", y))], "eval_set\\[0\\] contains labels not seen in training: \\['zebra'\\]"),
+    (lambda X, y: [(X, y), (np.where(X > 1, np.nan, X), y)], "NaN"),
+])
+def test_fit_rejects_bad_eval_set(blobs, eval_set, match):
+    X, y = blobs
+    es = eval_set(X, y) if callable(eval_set) else eval_set
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(max_epochs=1).fit(X, y, eval_set=es)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"lr": 0}, "lr must be a finite number > 0"), ({"lr": -0.1}, "lr must be"), ({"lr": np.nan}, "lr must be"),
+    ({"lr": "0.1"}, "lr must be"), ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+    ({"batch_size": 8.0}, "batch_size must be an integer"), ({"max_epochs": 0}, "max_epochs must be an integer >= 1"),
+    ({"max_epochs": True}, "max_epochs must be an integer"), ({"alpha": -1.0}, "alpha must be a finite number >= 0"),
+    ({"alpha": np.inf}, "alpha must be"), ({"shuffle": "yes"}, "shuffle must be True or False"),
+    ({"lr": 1.0, "alpha": 90.0}, "lr \\* alpha / n_samples = 1 must be < 1"),
+])
+def test_fit_rejects_bad_hyperparameters(blobs, params, match):
+    X, y = blobs
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(max_epochs=1).set_params(**params).fit(X, y)
+
+
+def test_divergence_is_reported(blobs):
+    X, y = blobs
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="SGD diverged"):
+        LogisticRegression(lr=1e300, max_epochs=3).fit(X * 1e10, y)
+
+
+# ------------------------------------------------------------------------------------ the fitted estimator
+def test_attributes_labels_and_history(blobs):
+    X, y = blobs
+    clf = LogisticRegression(max_epochs=30, random_state=0).fit(X, y, eval_set=[(X[:20], y[:20]), (X, y)])
+    np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
+    assert clf.coef_.shape == (3, 4) and clf.intercept_.shape == (3,)
+    assert clf.n_features_in_ == 4 and clf.n_iter_ == 30
+    assert set(clf.history_) == {"loss", "accuracy", "eval_0_loss", "eval_0_accuracy", "eval_1_loss",
+                                 "eval_1_accuracy"}
+    assert all(len(v) == 30 and all(isinstance(e, float) for e in v) for v in clf.history_.values())
+    # eval_1 is the training set itself, so it must reproduce the training history exactly.
+    np.testing.assert_allclose(clf.history_["eval_1_loss"], clf.history_["loss"], rtol=1e-14)
+    np.testing.assert_allclose(clf.history_["accuracy"][-1], clf.score(X, y), rtol=1e-14)
+    log_p = clf.predict_log_proba(X)
+    y_idx = np.searchsorted(clf.classes_, y)
+    np.testing.assert_allclose(clf.history_["loss"][-1], -log_p[np.arange(len(y)), y_idx].mean(), rtol=1e-12)
+    assert clf.score(X, y) > 0.95
+    assert set(clf.predict(X)) <= set(clf.classes_)
+
+
+def test_arbitrary_label_values_map_consistently(blobs):
+    X, y = blobs
+    mapping = {"a": 10, "b": -3, "c": 7}
+    y_int = np.array([mapping[v] for v in y])
+    by_str = LogisticRegression(max_epochs=3, random_state=1).fit(X, y)
+    by_int = LogisticRegression(max_epochs=3, random_state=1).fit(X, y_int)
+    np.testing.assert_array_equal(by_int.classes_, [-3, 7, 10])
+    # sorted classes: strings a<b<c, ints -3(b)<7(c)<10(a): the same rows, permuted.
+    np.testing.assert_allclose(by_int.coef_, by_str.coef_[[1, 2, 0]], rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(by_int.predict(X), [mapping[v] for v in by_str.predict(X)])
+
+
+def test_two_classes_keep_the_softmax_parameterisation(blobs):
+    X, y = blobs
+    clf = LogisticRegression(max_epochs=3).fit(X[y != "c"], y[y != "c"])
+    assert clf.coef_.shape == (2, 4)
+    # From a zero start the two rows stay negatives of each other (the columns of every update sum to zero).
+    np.testing.assert_allclose(clf.coef_[0], -clf.coef_[1], rtol=1e-12, atol=1e-14)
+
+
+def test_probabilities_are_normalised_and_safe_for_extreme_inputs(blobs):
+    X, y = blobs
+    clf = LogisticRegression(max_epochs=5).fit(X, y)
+    with np.errstate(all="raise"):
+        p, log_p = clf.predict_proba(X * 1e4), clf.predict_log_proba(X * 1e4)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all(np.isfinite(log_p)) and np.all(log_p <= 0)
+    np.testing.assert_allclose(log_p, sps.log_softmax(X * 1e4 @ clf.coef_.T + clf.intercept_, axis=1),
+                               rtol=1e-12, atol=1e-9)
+
+
+def test_random_state_and_shuffle(blobs):
+    X, y = blobs
+    fit = lambda **kw: LogisticRegression(max_epochs=3, batch_size=8, **kw).fit(X, y).coef_
+    np.testing.assert_array_equal(fit(random_state=0), fit(random_state=0))
+    assert not np.array_equal(fit(random_state=0), fit(random_state=1))
+    np.testing.assert_array_equal(fit(shuffle=False, random_state=0), fit(shuffle=False, random_state=1))
+
+
+def test_verbose_shows_a_progress_bar(blobs, capsys):
+    X, y = blobs
+    LogisticRegression(max_epochs=2).fit(X, y)
+    assert capsys.readouterr().err == ""
+    LogisticRegression(max_epochs=2, verbose=True).fit(X, y)
+    err = capsys.readouterr().err
+    assert "LogisticRegression" in err and "2/2" in err and "loss=" in err
+
+
+def test_features_are_used_as_given(blobs):
+    X, y = blobs
+    pixels = np.clip(np.round(X * 50 + 128), 0, 255).astype(np.uint8)  # raw, pixel-like integers
+    clf = LogisticRegression(lr=1e-5, max_epochs=3, random_state=0).fit(pixels, y)
+    np.testing.assert_allclose(clf.predict_log_proba(pixels),
+                               sps.log_softmax(pixels.astype(float) @ clf.coef_.T + clf.intercept_, axis=1),
+                               rtol=1e-12, atol=1e-12)
+    # One full-batch step from zero (p = 1/K everywhere) is lr * X^T (T - 1/K) / N in the units of X itself.
+    step = LogisticRegression(lr=1e-5, batch_size=len(X), max_epochs=1, shuffle=False).fit(pixels, y)
+    T = one_hot(np.searchsorted(step.classes_, y), 3)
+    np.testing.assert_allclose(step.coef_.T, 1e-5 * pixels.T.astype(float) @ (T - 1 / 3) / len(X), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------- gradients
+@pytest.mark.parametrize("seed", range(4))
+def test_single_datapoint_gradient_check(seed):
+    rng = np.random.default_rng(seed)
+    D, K = 6, 4
+    x, t = rng.normal(size=D), int(rng.integers(K))
+    W, b = rng.normal(size=(D, K)), rng.normal(size=K)
+    dW, db = logreg_gradient(x, t, W, b)
+    errors = check_gradients(lambda: logreg_log_likelihood(x[None], [t], W, b), {"W": W, "b": b},
+                             {"W": dW, "b": db})
+    assert max(errors.values()) < 1e-6
+    # Column vectors, as in seed 001.
+    dW_c, db_c = logreg_gradient(x[:, None], t, W, b[:, None])
+    np.testing.assert_array_equal(dW_c, dW)
+    assert db_c.shape == (K, 1)
+    np.testing.assert_array_equal(db_c[:, 0], db)
+
+
+@pytest.mark.parametrize("average", [True, False])
+def test_batched_gradient_check_and_sum_of_per_sample(average):
+    rng = np.random.default_rng(42)
+    X, t = rng.normal(size=(10, 5)), rng.integers(0, 3, size=10)
+    W, b = rng.normal(size=(5, 3)), rng.normal(size=3)
+    dW, db = logreg_gradients(X, t, W, b, average=average)
+    errors = check_gradients(lambda: logreg_log_likelihood(X, t, W, b, average=average), {"W": W, "b": b},
+                             {"W": dW, "b": db})
+    assert max(errors.values()) < 1e-6
+    per = [logreg_gradient(x, int(tn), W, b) for x, tn in zip(X, t)]
+    scale = 1 / len(t) if average else 1.0
+    np.testing.assert_allclose(dW, scale * sum(g[0] for g in per), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(db, scale * sum(g[1] for g in per), rtol=1e-12, atol=1e-14)
+
+
+def test_log_likelihood_matches_scipy():
+    rng = np.random.default_rng(3)
+    X, t = rng.normal(scale=30, size=(12, 4)), rng.integers(0, 5, size=12)
+    W, b = rng.normal(size=(4, 5)), rng.normal(size=5)
+    ref = sps.log_softmax(X @ W + b, axis=1)[np.arange(12), t]
+    np.testing.assert_allclose(logreg_log_likelihood(X, t, W, b, average=False), ref.sum(), rtol=1e-13)
+    np.testing.assert_allclose(logreg_log_likelihood(X, t, W, b), ref.mean(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda W, b: logreg_gradient(np.ones(5), 0, W, b), "x must have shape \\(4,\\) or \\(4, 1\\)"),
+    (lambda W, b: logreg_gradient(np.ones(4), 3, W, b), "0..2"),
+    (lambda W, b: logreg_gradient(np.ones(4), True, W, b), "integer class index"),
+    (lambda W, b: logreg_gradient(np.ones(4), 0, W, np.ones(4)), "b must have shape \\(3,\\) or \\(3, 1\\)"),
+    (lambda W, b: logreg_gradients(np.ones((2, 4)), [0], W, b), "one label per row"),
+    (lambda W, b: logreg_gradients(np.ones((2, 5)), [0, 1], W, b), "X must have shape \\(N, 4\\)"),
+    (lambda W, b: logreg_gradients(np.ones((2, 4)), [0, 5], W, b), "0..2"),
+    (lambda W, b: logreg_log_likelihood(np.ones((2, 4)), [0, 1], W.ravel(), b), "W must have shape \\(D, K\\)"),
+])
+def test_gradient_functions_validate(call, match):
+    W, b = np.zeros((4, 3)), np.zeros(3)
+    with pytest.raises(ValueError, match=match):
+        call(W, b)
+
+
+# ------------------------------------------------------------------------------------- SGD, equivalences
+def test_batch_size_one_epoch_equals_the_seeds_per_sample_loop():
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(40, 6)), rng.integers(0, 4, size=40)
+    W_loop, b_loop = np.zeros((6, 4)), np.zeros(4)
+    for n in np.random.RandomState(5).permutation(40):
+        dW, db = logreg_gradient(X[n], int(y[n]), W_loop, b_loop)
+        W_loop += 0.05 * dW
+        b_loop += 0.05 * db
+    clf = LogisticRegression(lr=0.05, batch_size=1, max_epochs=1, random_state=5).fit(X, y)
+    np.testing.assert_allclose(clf.coef_.T, W_loop, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(clf.intercept_, b_loop, rtol=1e-12, atol=1e-15)
+
+
+def test_last_smaller_batch_is_averaged_over_its_own_length():
+    rng = np.random.default_rng(8)
+    X, y = rng.normal(size=(10, 3)), rng.integers(0, 2, size=10)
+    W, b = np.zeros((3, 2)), np.zeros(2)
+    _sgd_epoch(X, one_hot(y, 2), W, b, lr=0.3, batch_size=4, alpha=0.0, rng=None, shuffle=False)
+    W_ref, b_ref = np.zeros((3, 2)), np.zeros(2)
+    for sl in (slice(0, 4), slice(4, 8), slice(8, 10)):  # the last batch has 2 samples
+        dW, db = logreg_gradients(X[sl], y[sl], W_ref, b_ref)  # the mean over the batch's actual length
+        W_ref += 0.3 * dW
+        b_ref += 0.3 * db
+    np.testing.assert_allclose(W, W_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-12, atol=1e-15)
+
+
+def test_weight_decay_step():
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(6, 3)), np.array([0, 1, 2, 0, 1, 2])
+    W, b = rng.normal(size=(3, 3)), rng.normal(size=3)
+    W0, b0 = W.copy(), b.copy()
+    _sgd_epoch(X, one_hot(y, 3), W, b, lr=0.2, batch_size=6, alpha=3.0, rng=None, shuffle=False)
+    dW, db = logreg_gradients(X, y, W0, b0)
+    np.testing.assert_allclose(W, W0 + 0.2 * (dW - 3.0 / 6 * W0), rtol=1e-12)
+    np.testing.assert_allclose(b, b0 + 0.2 * db, rtol=1e-12)  # no prior on the biases
+
+
+def test_map_solution_equals_sklearn_with_C_equal_one_over_alpha():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    alpha = 10.0
+    ours = LogisticRegression(lr=0.5, batch_size=len(X), max_epochs=1500, alpha=alpha, shuffle=False).fit(X, y)
+    ref = SkLogisticRegression(C=1 / alpha, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-5, atol=1e-7)
+
+
+def test_accuracy_on_par_with_sklearn_on_digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    X_tr, y_tr, X_te, y_te = X[:1200], y[:1200], X[1200:], y[1200:]
+    ours = LogisticRegression(max_epochs=100, random_state=0).fit(X_tr, y_tr).score(X_te, y_te)
+    ref = SkLogisticRegression(max_iter=2000).fit(X_tr, y_tr).score(X_te, y_te)
+    assert ours >= ref - 0.02, (ours, ref)
+
+
+def test_course_mnist(coursework_data):
+    from coursework_lib.data import load_mnist
+
+    X, y = load_mnist("train", data_dir=coursework_data)
+    X_te, y_te = load_mnist("test", data_dir=coursework_data)
+    clf = LogisticRegression(random_state=0).fit(X / 255.0, y, eval_set=[(X_te / 255.0, y_te)])
+    assert clf.history_["eval_0_accuracy"][-1] > 0.87
+    assert clf.history_["loss"][-1] < clf.history_["loss"][0]
+    np.testing.assert_allclose(clf.coef_.sum(axis=0), 0.0, atol=1e-10)
