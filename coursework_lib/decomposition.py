@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['standardise', 'unstandardise', 'Standardiser', 'PCA', 'NMF']
 
-# %% ../nbs/06_pca.ipynb #0d8594e6
+# %% ../nbs/06_pca.ipynb #2ed28b6b
 import numbers
 
 import numpy as np
@@ -13,7 +13,7 @@ from scipy import linalg
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-# %% ../nbs/06_pca.ipynb #97dd9392
+# %% ../nbs/06_pca.ipynb #d403477f
 def _safe_scale(std):
     "`std` as float with its zeros replaced by 1, so a constant pixel is centred but never divided by zero."
     std = np.asarray(std, dtype=np.float64)
@@ -21,12 +21,12 @@ def _safe_scale(std):
         raise ValueError("std must be finite and non-negative")
     return np.where(std > 0, std, 1.0)
 
-# %% ../nbs/06_pca.ipynb #d6b43440
+# %% ../nbs/06_pca.ipynb #33bc312c
 def _column_std(X):
     "Column standard deviations, exactly 0 for constant columns (where rounding can leave `X.std` at ~1e-17)."
     return np.where(np.ptp(X, axis=0) > 0, X.std(axis=0), 0.0)
 
-# %% ../nbs/06_pca.ipynb #ac90355d
+# %% ../nbs/06_pca.ipynb #237b40be
 def standardise(X, mean=None, std=None):
     "Return `(X - mean) / std` column-wise; statistics default to `X`'s own, zero `std` entries count as 1."
     X = np.asarray(X, dtype=np.float64)
@@ -34,12 +34,12 @@ def standardise(X, mean=None, std=None):
     std = _column_std(X) if std is None else std
     return (X - mean) / _safe_scale(std)
 
-# %% ../nbs/06_pca.ipynb #ccb90825
+# %% ../nbs/06_pca.ipynb #6f54025e
 def unstandardise(Z, mean, std):
     "The exact inverse of `standardise(X, mean, std)`: `Z * std + mean`, with zero `std` entries counting as 1."
     return np.asarray(Z, dtype=np.float64) * _safe_scale(std) + mean
 
-# %% ../nbs/06_pca.ipynb #d0b55044
+# %% ../nbs/06_pca.ipynb #4253a446
 class Standardiser(TransformerMixin, BaseEstimator):
     "Per-column standardisation with the fitted `mean_` and `scale_` (scale 1 for constant columns), exactly invertible."
 
@@ -61,7 +61,7 @@ class Standardiser(TransformerMixin, BaseEstimator):
             raise ValueError(f"X has {Z.shape[1]} features, but Standardiser was fitted with {self.n_features_in_}")
         return unstandardise(Z, self.mean_, self.scale_)
 
-# %% ../nbs/06_pca.ipynb #db047949
+# %% ../nbs/06_pca.ipynb #471c2684
 def _flip_signs(Vt):
     "Rows of `Vt` with signs flipped so that each row's entry of largest magnitude is positive."
     rows = np.arange(Vt.shape[0])
@@ -69,12 +69,12 @@ def _flip_signs(Vt):
     signs[signs == 0] = 1.0
     return Vt * signs[:, None]
 
-# %% ../nbs/06_pca.ipynb #756d2530
+# %% ../nbs/06_pca.ipynb #a6118aa0
 def _choose_solver(n_samples, n_features):
     "`'covariance_eigh'` when the p x p Gram matrix is no larger than the data (cheaper by ~4x in flops), else `'full'`."
     return "covariance_eigh" if n_samples >= n_features else "full"
 
-# %% ../nbs/06_pca.ipynb #80202904
+# %% ../nbs/06_pca.ipynb #a2767c37
 def _spectrum(Xc, solver):
     "Singular values (descending, `min(n, p)` of them) and right singular vectors (rows) of the centred `Xc`."
     n, p = Xc.shape
@@ -87,7 +87,7 @@ def _spectrum(Xc, solver):
     _, S, Vt = linalg.svd(Xc, full_matrices=False, check_finite=False)
     return S, Vt
 
-# %% ../nbs/06_pca.ipynb #ab1cc769
+# %% ../nbs/06_pca.ipynb #a7601314
 def _resolve_n_components(n_components, ratio, r):
     "Number of components to keep: `None` -> all `r`, an int as given, a fraction f -> smallest m explaining >= f."
     if n_components is None:
@@ -101,7 +101,7 @@ def _resolve_n_components(n_components, ratio, r):
         return min(int(np.searchsorted(np.cumsum(ratio), n_components, side="left")) + 1, r)
     raise ValueError(f"n_components={n_components!r} must be None, an int in [1, {r}] or a float in (0, 1)")
 
-# %% ../nbs/06_pca.ipynb #6159fc17
+# %% ../nbs/06_pca.ipynb #0ddfda8b
 class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     "Principal component analysis, exact, via the covariance eigenproblem or the SVD (see `_choose_solver`)."
 
@@ -149,7 +149,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _n_features_out(self):
         return self.components_.shape[0]
 
-# %% ../nbs/07_nmf.ipynb #7da574a3
+# %% ../nbs/07_nmf.ipynb #fb34eb2e
 import numbers
 import warnings
 
@@ -159,14 +159,22 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-# %% ../nbs/07_nmf.ipynb #3f2b9f55
+# %% ../nbs/07_nmf.ipynb #16563aa0
 def _mu_ratio(num, den):
     "`num / den` where `den > 0`, else 0: the zero-denominator entries multiply factors that are already 0 (or dead)."
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
-# %% ../nbs/07_nmf.ipynb #6a348598
-def _lee_seung(X, W, H, max_iter, tol, update_H=True):
-    "Multiplicative updates of `W` (and `H`), in place: `W, H, loss history (norms), n_iter, converged`."
+# %% ../nbs/07_nmf.ipynb #c7c98d3b
+def _stalled(sq, n_iter, tol):
+    "scikit-learn's rule, checked every 10 iterations: the loss fell by less than `tol` x the initial loss in the last 10."
+    if tol <= 0 or n_iter % 10:
+        return False
+    before, now = np.sqrt(np.maximum([sq[-11], sq[-1]], 0.0))
+    return before - now < tol * np.sqrt(max(sq[0], 0.0))
+
+# %% ../nbs/07_nmf.ipynb #06eeba38
+def _lee_seung(X, W, H, max_iter, tol):
+    "Alternating multiplicative updates of W then H, in place: `W, H, loss history (norms), n_iter, converged`."
     XX = np.vdot(X, X)
     # X H^T as (H X^T)^T: the same product, but OpenBLAS computes a short, wide result about twice as fast as a
     # tall, narrow one (measured single-threaded on 5000 x 784, k = 10 and 100)
@@ -174,32 +182,42 @@ def _lee_seung(X, W, H, max_iter, tol, update_H=True):
     sq = [XX - 2 * np.vdot(W, XHt) + np.vdot(W.T @ W, HHt)]
     n_iter, converged = 0, False
     for n_iter in range(1, max_iter + 1):
-        if update_H and n_iter > 1:
+        if n_iter > 1:
             XHt = (H @ X.T).T
         W *= _mu_ratio(XHt, W @ HHt)
-        WtW = W.T @ W
-        if update_H:
-            WtX = W.T @ X
-            H *= _mu_ratio(WtX, WtW @ H)
-            HHt = H @ H.T
-            sq.append(XX - 2 * np.vdot(WtX, H) + np.vdot(WtW, HHt))
-        else:
-            sq.append(XX - 2 * np.vdot(W, XHt) + np.vdot(WtW, HHt))
-        if tol > 0 and n_iter % 10 == 0:
-            before, now = np.sqrt(np.maximum([sq[-11], sq[-1]], 0.0))
-            if before - now < tol * np.sqrt(max(sq[0], 0.0)):
-                converged = True
-                break
+        WtW, WtX = W.T @ W, W.T @ X
+        H *= _mu_ratio(WtX, WtW @ H)
+        HHt = H @ H.T
+        sq.append(XX - 2 * np.vdot(WtX, H) + np.vdot(WtW, HHt))
+        if converged := _stalled(sq, n_iter, tol):
+            break
     return W, H, np.sqrt(np.maximum(sq, 0.0)), n_iter, converged
 
-# %% ../nbs/07_nmf.ipynb #304a3456
+# %% ../nbs/07_nmf.ipynb #c11f2937
+def _update_W_only(X, W, H, max_iter, tol):
+    "Multiplicative updates of W with H fixed (the NNLS projection), in place: `W, loss history, n_iter, converged`."
+    XX = np.vdot(X, X)
+    XHt, HHt = (H @ X.T).T, H @ H.T
+    # W H H^T is both this iteration's denominator and, with <W, .>, the loss of the current W: one product each
+    WHHt = W @ HHt
+    sq = [XX - 2 * np.vdot(W, XHt) + np.vdot(W, WHHt)]
+    n_iter, converged = 0, False
+    for n_iter in range(1, max_iter + 1):
+        W *= _mu_ratio(XHt, WHHt)
+        WHHt = W @ HHt
+        sq.append(XX - 2 * np.vdot(W, XHt) + np.vdot(W, WHHt))
+        if converged := _stalled(sq, n_iter, tol):
+            break
+    return W, np.sqrt(np.maximum(sq, 0.0)), n_iter, converged
+
+# %% ../nbs/07_nmf.ipynb #02fa698e
 def _check_non_negative(A, what):
     "Refuse negative entries, naming the array and its minimum."
     if A.size and A.min() < 0:
         raise ValueError(f"Negative values in data passed to NMF ({what}): its minimum is {A.min():g}, "
                          "but NMF needs all entries >= 0 (clip or rescale the data first)")
 
-# %% ../nbs/07_nmf.ipynb #33298c9d
+# %% ../nbs/07_nmf.ipynb #2226a1ba
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     "Non-negative matrix factorisation X ~ W H by Lee and Seung's multiplicative updates for the Frobenius loss."
 
@@ -275,7 +293,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._check_params(X.shape[1])
         n_iter = self.max_iter if self.transform_max_iter is None else self.transform_max_iter
         W = np.full((X.shape[0], self.n_components_), np.sqrt(X.mean() / self.n_components_))
-        return _lee_seung(X, W, self.components_, n_iter, self.tol, update_H=False)[0]
+        return _update_W_only(X, W, self.components_, n_iter, self.tol)[0]
 
     def inverse_transform(self, X):
         "The reconstruction `X @ components_` from coefficients `X` (n_samples, n_components_)."

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['TINY', 'numerical_gradient', 'relative_error', 'check_gradients']
 
-# %% ../nbs/01_gradcheck.ipynb #31883365
+# %% ../nbs/01_gradcheck.ipynb #91f2b2ab
 import numpy as np
 
-# %% ../nbs/01_gradcheck.ipynb #3aa34550
+# %% ../nbs/01_gradcheck.ipynb #2ace9562
 def _check_float64_array(x, name):
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray of float64, got {type(x).__name__}")
@@ -29,7 +29,7 @@ def _scalar_value(value, where):
         raise ValueError(f"f() returned {value} {where}")
     return value
 
-# %% ../nbs/01_gradcheck.ipynb #52717cd1
+# %% ../nbs/01_gradcheck.ipynb #5d456991
 def numerical_gradient(f, x, eps=1e-6):
     "Central-difference gradient of the scalar `f()` w.r.t. the float64 array `x`, which `f` reads in place."
     _check_float64_array(x, "x")
@@ -54,7 +54,7 @@ def numerical_gradient(f, x, eps=1e-6):
         grad[idx] = (_scalar_value(f_plus, where) - _scalar_value(f_minus, where)) / step
     return grad
 
-# %% ../nbs/01_gradcheck.ipynb #0a79e300
+# %% ../nbs/01_gradcheck.ipynb #1e2ddcf7
 TINY = np.finfo(np.float64).tiny
 
 
@@ -73,7 +73,7 @@ def relative_error(analytic, numeric):
     denom = np.maximum(np.abs(a) + np.abs(n), TINY)
     return float(np.max(np.abs(a - n) / denom, initial=0.0))
 
-# %% ../nbs/01_gradcheck.ipynb #3c593e1f
+# %% ../nbs/01_gradcheck.ipynb #eb97b1c3
 def check_gradients(f, params, grads, eps=1e-6, rtol=1e-6):
     "Compare `grads[name]` with the central-difference gradient of `f()` w.r.t. `params[name]` (in place) for every name."
     if not isinstance(params, dict) or not isinstance(grads, dict):

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['logreg_gradient', 'logreg_log_likelihood', 'logreg_gradients', 'LogisticRegression']
 
-# %% ../nbs/03_logistic.ipynb #a54b8745
+# %% ../nbs/03_logistic.ipynb #ca2e39a6
 import numbers
 
 import numpy as np
@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from .functional import log_softmax, minibatches, one_hot, softmax
 
-# %% ../nbs/03_logistic.ipynb #141fa993
+# %% ../nbs/03_logistic.ipynb #158c81a0
 def _check_params(W, b):
     "W as a float64 (D, K) array and b as float64 with K entries, shape (K,) or (K, 1)."
     W, b = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -41,7 +41,7 @@ def _check_inputs(X, t, W):
     one_hot(t, W.shape[1])[:0]  # validates the labels: integers in 0..K-1
     return X, t
 
-# %% ../nbs/03_logistic.ipynb #ef1290f6
+# %% ../nbs/03_logistic.ipynb #99e2c534
 def logreg_gradient(x, t, W, b):
     "Gradient (dW, db) of log p(t | x, W, b) for one datapoint: the ascent direction, as defined in seed 001."
     W, b = _check_params(W, b)
@@ -57,7 +57,7 @@ def logreg_gradient(x, t, W, b):
     delta_q[t] += 1.0
     return np.outer(x, delta_q), delta_q.reshape(b.shape)
 
-# %% ../nbs/03_logistic.ipynb #f4b95191
+# %% ../nbs/03_logistic.ipynb #232fa4e0
 def logreg_log_likelihood(X, t, W, b, average=True):
     "Sum (or mean, if `average`) over the rows of X of log p(t_i | x_i, W, b)."
     W, b = _check_params(W, b)
@@ -77,7 +77,7 @@ def logreg_gradients(X, t, W, b, average=True):
         dW, db = dW / t.size, db / t.size
     return dW, db.reshape(b.shape)
 
-# %% ../nbs/03_logistic.ipynb #64bd6e56
+# %% ../nbs/03_logistic.ipynb #3404a85c
 def _check_number(value, name, low, integer=False, low_inclusive=True):
     kind = numbers.Integral if integer else numbers.Real
     ok = isinstance(value, kind) and not isinstance(value, (bool, np.bool_)) and np.isfinite(value)
@@ -110,7 +110,7 @@ def _record(history, prefix, X, y_idx, W, b):
     history[prefix + "loss"].append(float(-np.mean(log_p[np.arange(len(y_idx)), y_idx])))
     history[prefix + "accuracy"].append(float(np.mean(np.argmax(log_p, axis=1) == y_idx)))
 
-# %% ../nbs/03_logistic.ipynb #2e700722
+# %% ../nbs/03_logistic.ipynb #01ebc390
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     "Multiclass softmax regression by minibatch SGD on the mean log-likelihood, with a Gaussian prior of precision `alpha`."
 

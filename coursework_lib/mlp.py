@@ -6,7 +6,7 @@
 __all__ = ['Activation', 'ACTIVATIONS', 'one_hidden_layer_gradient', 'glorot_init', 'Backprop', 'mlp_log_proba',
            'loss_and_gradients', 'MLPClassifier']
 
-# %% ../nbs/04_mlp.ipynb #284ad427
+# %% ../nbs/04_mlp.ipynb #cc6b4357
 import numbers
 from collections import namedtuple
 from contextlib import contextmanager
@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from .dropout import dropout_mask
 from .functional import log_softmax, minibatches, sigmoid
 
-# %% ../nbs/04_mlp.ipynb #780e2d70
+# %% ../nbs/04_mlp.ipynb #481dc1ab
 def one_hidden_layer_gradient(x, t, V, a, W, b):
     """Gradient of log p(t | x) (ascent direction) for seed 001's network h = sigmoid(V^T x + a), log q = W^T h + b.
 
@@ -40,15 +40,15 @@ def one_hidden_layer_gradient(x, t, V, a, W, b):
     delta_z = (W @ delta_q) * h * (1 - h)
     return np.outer(x, delta_z), delta_z, np.outer(h, delta_q), delta_q
 
-# %% ../nbs/04_mlp.ipynb #ddbb62f5
-def _softplus_(z):
-    "softplus(z) = max(z, 0) + log1p(exp(-|z|)), in place: exp only ever sees numbers <= 0."
-    tail = np.abs(z)
-    np.negative(tail, out=tail)
-    np.exp(tail, out=tail)
-    np.log1p(tail, out=tail)
+# %% ../nbs/04_mlp.ipynb #fbf2a989
+def _softplus_(z, scratch):
+    "softplus(z) = max(z, 0) + log1p(exp(-|z|)), in place (`scratch`: a buffer like z); exp only sees numbers <= 0."
+    np.abs(z, out=scratch)
+    np.negative(scratch, out=scratch)
+    np.exp(scratch, out=scratch)
+    np.log1p(scratch, out=scratch)
     np.maximum(z, 0, out=z)
-    z += tail
+    z += scratch
     return z
 
 
@@ -60,7 +60,7 @@ def _softplus_slope(a, out):
     return out
 
 
-def _sigmoid_(z):
+def _sigmoid_(z, scratch):
     "sigmoid(z) in place, by scipy's branch-stable expit: relative accuracy even where sigmoid(z) is tiny."
     return expit(z, out=z)
 
@@ -71,7 +71,7 @@ def _sigmoid_slope(a, out):
     return out
 
 
-def _relu_(z):
+def _relu_(z, scratch):
     np.maximum(z, 0, out=z)
     return z
 
@@ -95,7 +95,7 @@ def _check_activation(activation):
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     return ACTIVATIONS[activation]
 
-# %% ../nbs/04_mlp.ipynb #3399fe3e
+# %% ../nbs/04_mlp.ipynb #f71b982c
 def glorot_init(layer_sizes, rng, dtype=np.float64):
     "Weights N(0, 2/(n_in+n_out)) and zero biases for consecutive `layer_sizes` (inputs, hidden..., outputs)."
     sizes = [int(n) for n in layer_sizes]
@@ -106,7 +106,7 @@ def glorot_init(layer_sizes, rng, dtype=np.float64):
     intercepts = [np.zeros(n_out, dtype) for n_out in sizes[1:]]
     return coefs, intercepts
 
-# %% ../nbs/04_mlp.ipynb #e7358192
+# %% ../nbs/04_mlp.ipynb #e1a0bafd
 class Backprop:
     "Preallocated buffers for forward and backward passes of batches of up to `batch_size` rows through one network."
 
@@ -119,6 +119,7 @@ class Backprop:
         self.delta = [np.empty((batch_size, n), dtype) for n in widths]
         self.coef_grads = [np.empty_like(W) for W in coefs]
         self.intercept_grads = [np.empty(n, dtype) for n in widths]
+        self.ones = np.ones(batch_size, dtype)
 
     def forward(self, X, coefs, intercepts, masks=None, grad=True):
         "Log-probabilities of the rows of `X` (a view into the buffers); `grad=False` skips the slopes."
@@ -129,7 +130,8 @@ class Backprop:
             np.matmul(H, W, out=Z)
             Z += b
             if l < last:
-                self.activation.apply_(Z)
+                # delta[l] is free until the backward pass: it serves as the activation's scratch buffer.
+                self.activation.apply_(Z, self.delta[l][:m])
                 if grad:
                     slope = self.activation.slope(Z, self.slope[l][:m])
                 if masks is not None:
@@ -142,19 +144,23 @@ class Backprop:
         H -= np.log(np.exp(H).sum(axis=1, keepdims=True))
         return H
 
-    def backward(self, X, y, coefs, l2=0.0):
-        "Gradients of mean cross-entropy + l2/2 sum ||W||^2 after `forward` on the same batch (`y`: class indices)."
+    def backward(self, X, y, coefs, l2=0.0, scale=1.0):
+        """Gradients of mean cross-entropy + l2/2 sum ||W||^2 after `forward` on the same batch (`y`: class indices).
+
+        Every gradient comes multiplied by `scale`: back-propagation is linear in the output error, so an SGD step
+        passes its learning rate here instead of making another pass over the weights."""
         m = len(X)
         G = self.delta[-1][:m]
         np.exp(self.out[-1][:m], out=G)
         G[np.arange(m), y] -= 1
-        G /= m
+        G *= scale / m
         for l in range(len(coefs) - 1, -1, -1):
             H = X if l == 0 else self.out[l - 1][:m]
             np.matmul(H.T, G, out=self.coef_grads[l])
             if l2:
-                self.coef_grads[l] += l2 * coefs[l]
-            np.sum(G, axis=0, out=self.intercept_grads[l])
+                self.coef_grads[l] += (scale * l2) * coefs[l]
+            # Column sums as a matrix-vector product: one BLAS call, faster than a reduction along axis 0.
+            np.matmul(self.ones[:m], G, out=self.intercept_grads[l])
             if l:
                 G_below = self.delta[l - 1][:m]
                 np.matmul(G, coefs[l].T, out=G_below)
@@ -162,7 +168,7 @@ class Backprop:
                 G = G_below
         return self.coef_grads, self.intercept_grads
 
-# %% ../nbs/04_mlp.ipynb #502933b8
+# %% ../nbs/04_mlp.ipynb #fa713919
 def _check_network(X, y, coefs, intercepts, masks):
     if not coefs or len(coefs) != len(intercepts):
         raise ValueError(f"need at least one layer and one intercept vector per weight matrix, got {len(coefs)} "
@@ -207,7 +213,7 @@ def loss_and_gradients(X, y, coefs, intercepts, activation="softplus", l2=0.0, m
     coef_grads, intercept_grads = net.backward(X, y, coefs, l2)
     return float(loss), coef_grads, intercept_grads
 
-# %% ../nbs/04_mlp.ipynb #64ab0584
+# %% ../nbs/04_mlp.ipynb #39e78693
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isfinite(value))
 
@@ -225,7 +231,8 @@ def _require(ok, name, what, value):
 def _divergence_guard(epoch):
     "Turn a floating-point overflow or invalid operation during an epoch into an error saying what to change."
     try:
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
+        # Underflow (exp of a very negative number) is the correctly rounded result, not divergence.
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
             yield
     except FloatingPointError as error:
         raise ValueError(f"SGD diverged in epoch {epoch} ({error}): lower learning_rate or scale the features "
@@ -240,7 +247,7 @@ def _as_generator(random_state):
         return np.random.default_rng(random_state)
     return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
-# %% ../nbs/04_mlp.ipynb #a0da5d5a
+# %% ../nbs/04_mlp.ipynb #0de9ed67
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """Multilayer perceptron classifier: hidden layers of `activation`, softmax output, cross-entropy, minibatch SGD.
 
@@ -248,7 +255,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     activation: "softplus", "sigmoid" or "relu".
     dropout: probability of *dropping* each hidden unit during training (inverted dropout, a fresh mask per sample and
         batch; off at prediction). The keep probability is `1 - dropout`: seed 000's "dropout rate 0.8" is 0.2 here.
-    learning_rate, batch_size, max_epochs: plain SGD, `max_epochs` passes over the data.
+    learning_rate, batch_size, max_epochs: plain SGD, `max_epochs` passes over the data. The last batch of an epoch
+        may be smaller; its step uses its own mean gradient, which is noisy if the remainder is tiny (pick a
+        batch_size that divides n_samples, as the MLP chapter shows).
     alpha: precision of a Gaussian prior N(0, 1/alpha) on every weight (not the biases), as in LogisticRegression:
         SGD minimises the mean cross-entropy + alpha / (2 n_samples) * sum of squared weights (MAP estimation).
     shuffle: visit the samples in a new random order every epoch.
@@ -328,10 +337,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 for M in masks or ():
                     dropout_mask(None, 1 - self.dropout, self._rng, out=M[:len(idx)])
                 net.forward(X_batch, self.coefs_, self.intercepts_, masks)
-                coef_grads, intercept_grads = net.backward(X_batch, y[idx], self.coefs_, l2)
-                for param, grad in zip(params, coef_grads + intercept_grads):
-                    grad *= self.learning_rate
-                    param -= grad
+                coef_grads, intercept_grads = net.backward(X_batch, y[idx], self.coefs_, l2, self.learning_rate)
+                for param, step in zip(params, coef_grads + intercept_grads):
+                    param -= step
         self.n_iter_ += 1
 
     def _log_proba(self, X, chunk=2048):
