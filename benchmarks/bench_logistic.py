@@ -55,11 +55,11 @@ def main():
     X_train, X_test = X_train / 255.0, X_test / 255.0
 
     candidates = {
-        "coursework_lib LogisticRegression (lr 0.1, batch 32, 20 epochs)":
+        "coursework_lib LogisticRegression (learning_rate 0.1, batch 32, 20 epochs)":
             (lambda: LogisticRegression(random_state=0), [None]),
         "coursework_lib LogisticRegression (same, alpha=1: sklearn's objective)":
             (lambda: LogisticRegression(alpha=1.0, random_state=0), [None]),
-        "coursework_lib LogisticRegression (lr 0.1, batch 32, 5 epochs)":
+        "coursework_lib LogisticRegression (learning_rate 0.1, batch 32, 5 epochs)":
             (lambda: LogisticRegression(max_epochs=5, random_state=0), [None]),
         "sklearn LogisticRegression (defaults: lbfgs, C=1, max_iter=100)":
             (lambda: SkLogisticRegression(), [None, 1]),

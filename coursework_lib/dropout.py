@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['dropout_mask', 'dropout_forward', 'dropout_backward']
 
-# %% ../nbs/05_dropout.ipynb #1f1d5556
+# %% ../nbs/05_dropout.ipynb #f11108b7
 import numbers
 
 import numpy as np
 
-# %% ../nbs/05_dropout.ipynb #d5a9d5e3
+# %% ../nbs/05_dropout.ipynb #41774244
 def _check_keep_prob(keep_prob):
     if isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real) or not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be a number in (0, 1] (the probability of keeping a unit), got {keep_prob!r}")
@@ -32,7 +32,7 @@ def dropout_mask(shape, keep_prob, rng, dtype=np.float64, out=None):
     out *= 1 / keep_prob
     return out
 
-# %% ../nbs/05_dropout.ipynb #46a663b9
+# %% ../nbs/05_dropout.ipynb #aa001422
 def dropout_forward(h, keep_prob, rng):
     "Training-time inverted dropout of the activations `h`: `(h * mask, mask)` with a fresh mask for every entry."
     h = np.asarray(h)
@@ -46,5 +46,6 @@ def dropout_backward(grad_out, mask):
     "Gradient w.r.t. the activations, given the gradient w.r.t. the dropped-out activations and the forward's mask."
     grad_out, mask = np.asarray(grad_out), np.asarray(mask)
     if grad_out.shape != mask.shape:
-        raise ValueError(f"grad_out has shape {grad_out.shape} but mask has shape {mask.shape}: pass the forward's mask")
+        raise ValueError(f"grad_out has shape {grad_out.shape} but mask has shape {mask.shape}: "
+                         "pass the forward's mask")
     return grad_out * mask

@@ -86,9 +86,9 @@ def _check_number(value, name, low, integer=False, low_inclusive=True):
         raise ValueError(f"{name} must be a{'n integer' if integer else ' finite number'} {bound}, got {value!r}")
 
 
-def _sgd_epoch(X, T, W, b, lr, batch_size, alpha, rng, shuffle):
+def _sgd_epoch(X, T, W, b, learning_rate, batch_size, alpha, rng, shuffle):
     "One epoch of minibatch gradient ascent on the mean log-posterior over (X, one-hot T); updates W, b in place."
-    shrink = 1.0 - lr * alpha / len(X)
+    shrink = 1.0 - learning_rate * alpha / len(X)
     batches = list(minibatches(len(X), batch_size, rng, shuffle=shuffle))
     # One gather per epoch; every batch is then a contiguous slice (a view) of the reordered data.
     order = np.concatenate(batches)
@@ -98,7 +98,7 @@ def _sgd_epoch(X, T, W, b, lr, batch_size, alpha, rng, shuffle):
         Xb, Tb = X_perm[start:start + len(idx)], T_perm[start:start + len(idx)]
         start += len(idx)
         delta = Tb - softmax(Xb @ W + b)  # delta_q of every sample of the batch, one row each
-        delta *= lr / len(idx)  # the mean over the batch's actual length, also for the last, smaller batch
+        delta *= learning_rate / len(idx)  # the mean over the batch's actual length, also for the last, smaller batch
         if alpha:
             W *= shrink
         W += Xb.T @ delta
@@ -114,9 +114,9 @@ def _record(history, prefix, X, y_idx, W, b):
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     "Multiclass softmax regression by minibatch SGD on the mean log-likelihood, with a Gaussian prior of precision `alpha`."
 
-    def __init__(self, lr=0.1, batch_size=32, max_epochs=20, alpha=0.0, shuffle=True, random_state=None,
+    def __init__(self, learning_rate=0.1, batch_size=32, max_epochs=20, alpha=0.0, shuffle=True, random_state=None,
                  verbose=False):
-        self.lr = lr
+        self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.alpha = alpha
@@ -125,15 +125,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     def _validate_hyperparameters(self, n_samples):
-        _check_number(self.lr, "lr", 0, low_inclusive=False)
+        _check_number(self.learning_rate, "learning_rate", 0, low_inclusive=False)
         _check_number(self.batch_size, "batch_size", 1, integer=True)
         _check_number(self.max_epochs, "max_epochs", 1, integer=True)
         _check_number(self.alpha, "alpha", 0)
         if not isinstance(self.shuffle, (bool, np.bool_)):
             raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
-        if self.lr * self.alpha / n_samples >= 1:
-            raise ValueError(f"lr * alpha / n_samples = {self.lr * self.alpha / n_samples:.3g} must be < 1, or the "
-                             f"weight decay factor 1 - lr * alpha / n_samples flips the weights' sign: lower lr or alpha")
+        decay = self.learning_rate * self.alpha / n_samples
+        if decay >= 1:
+            raise ValueError(f"learning_rate * alpha / n_samples = {decay:.3g} must be < 1, or the weight decay "
+                             f"factor 1 - learning_rate * alpha / n_samples flips the weights' sign: lower "
+                             f"learning_rate or alpha")
 
     def _encode(self, y, where):
         "Indices into classes_ of the labels y; labels not seen in training are an error."
@@ -179,9 +181,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         with threadpool_limits(limits=1, user_api="blas"):
             epochs = tqdm(range(self.max_epochs), desc=type(self).__name__, unit="epoch", disable=not self.verbose)
             for _ in epochs:
-                _sgd_epoch(X, T, W, b, self.lr, self.batch_size, self.alpha, rng, bool(self.shuffle))
+                _sgd_epoch(X, T, W, b, self.learning_rate, self.batch_size, self.alpha, rng, bool(self.shuffle))
                 if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-                    raise ValueError(f"SGD diverged (non-finite weights) with lr={self.lr}: lower lr or scale X")
+                    raise ValueError(f"SGD diverged (non-finite weights) with learning_rate={self.learning_rate}: "
+                                     f"lower learning_rate or scale X")
                 for prefix, X_s, y_s in scored:
                     _record(self.history_, prefix, X_s, y_s, W, b)
                 epochs.set_postfix(loss=f"{self.history_['loss'][-1]:.4f}", acc=f"{self.history_['accuracy'][-1]:.4f}")

@@ -90,12 +90,13 @@ def test_fit_rejects_bad_eval_set(blobs, eval_set, match):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"lr": 0}, "lr must be a finite number > 0"), ({"lr": -0.1}, "lr must be"), ({"lr": np.nan}, "lr must be"),
-    ({"lr": "0.1"}, "lr must be"), ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+    ({"learning_rate": 0}, "learning_rate must be a finite number > 0"),
+    ({"learning_rate": -0.1}, "learning_rate must be"), ({"learning_rate": np.nan}, "learning_rate must be"),
+    ({"learning_rate": "0.1"}, "learning_rate must be"), ({"batch_size": 0}, "batch_size must be an integer >= 1"),
     ({"batch_size": 8.0}, "batch_size must be an integer"), ({"max_epochs": 0}, "max_epochs must be an integer >= 1"),
     ({"max_epochs": True}, "max_epochs must be an integer"), ({"alpha": -1.0}, "alpha must be a finite number >= 0"),
     ({"alpha": np.inf}, "alpha must be"), ({"shuffle": "yes"}, "shuffle must be True or False"),
-    ({"lr": 1.0, "alpha": 90.0}, "lr \\* alpha / n_samples = 1 must be < 1"),
+    ({"learning_rate": 1.0, "alpha": 90.0}, "learning_rate \\* alpha / n_samples = 1 must be < 1"),
 ])
 def test_fit_rejects_bad_hyperparameters(blobs, params, match):
     X, y = blobs
@@ -106,7 +107,7 @@ def test_fit_rejects_bad_hyperparameters(blobs, params, match):
 def test_divergence_is_reported(blobs):
     X, y = blobs
     with np.errstate(all="ignore"), pytest.raises(ValueError, match="SGD diverged"):
-        LogisticRegression(lr=1e300, max_epochs=3).fit(X * 1e10, y)
+        LogisticRegression(learning_rate=1e300, max_epochs=3).fit(X * 1e10, y)
 
 
 # ------------------------------------------------------------------------------------ the fitted estimator
@@ -180,12 +181,12 @@ def test_verbose_shows_a_progress_bar(blobs, capsys):
 def test_features_are_used_as_given(blobs):
     X, y = blobs
     pixels = np.clip(np.round(X * 50 + 128), 0, 255).astype(np.uint8)  # raw, pixel-like integers
-    clf = LogisticRegression(lr=1e-5, max_epochs=3, random_state=0).fit(pixels, y)
+    clf = LogisticRegression(learning_rate=1e-5, max_epochs=3, random_state=0).fit(pixels, y)
     np.testing.assert_allclose(clf.predict_log_proba(pixels),
                                sps.log_softmax(pixels.astype(float) @ clf.coef_.T + clf.intercept_, axis=1),
                                rtol=1e-12, atol=1e-12)
-    # One full-batch step from zero (p = 1/K everywhere) is lr * X^T (T - 1/K) / N in the units of X itself.
-    step = LogisticRegression(lr=1e-5, batch_size=len(X), max_epochs=1, shuffle=False).fit(pixels, y)
+    # One full-batch step from zero (p = 1/K everywhere) is learning_rate * X^T (T - 1/K) / N in the units of X itself.
+    step = LogisticRegression(learning_rate=1e-5, batch_size=len(X), max_epochs=1, shuffle=False).fit(pixels, y)
     T = one_hot(np.searchsorted(step.classes_, y), 3)
     np.testing.assert_allclose(step.coef_.T, 1e-5 * pixels.T.astype(float) @ (T - 1 / 3) / len(X), rtol=1e-12)
 
@@ -257,7 +258,7 @@ def test_batch_size_one_epoch_equals_the_seeds_per_sample_loop():
         dW, db = logreg_gradient(X[n], int(y[n]), W_loop, b_loop)
         W_loop += 0.05 * dW
         b_loop += 0.05 * db
-    clf = LogisticRegression(lr=0.05, batch_size=1, max_epochs=1, random_state=5).fit(X, y)
+    clf = LogisticRegression(learning_rate=0.05, batch_size=1, max_epochs=1, random_state=5).fit(X, y)
     np.testing.assert_allclose(clf.coef_.T, W_loop, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(clf.intercept_, b_loop, rtol=1e-12, atol=1e-15)
 
@@ -266,7 +267,7 @@ def test_last_smaller_batch_is_averaged_over_its_own_length():
     rng = np.random.default_rng(8)
     X, y = rng.normal(size=(10, 3)), rng.integers(0, 2, size=10)
     W, b = np.zeros((3, 2)), np.zeros(2)
-    _sgd_epoch(X, one_hot(y, 2), W, b, lr=0.3, batch_size=4, alpha=0.0, rng=None, shuffle=False)
+    _sgd_epoch(X, one_hot(y, 2), W, b, learning_rate=0.3, batch_size=4, alpha=0.0, rng=None, shuffle=False)
     W_ref, b_ref = np.zeros((3, 2)), np.zeros(2)
     for sl in (slice(0, 4), slice(4, 8), slice(8, 10)):  # the last batch has 2 samples
         dW, db = logreg_gradients(X[sl], y[sl], W_ref, b_ref)  # the mean over the batch's actual length
@@ -281,7 +282,7 @@ def test_weight_decay_step():
     X, y = rng.normal(size=(6, 3)), np.array([0, 1, 2, 0, 1, 2])
     W, b = rng.normal(size=(3, 3)), rng.normal(size=3)
     W0, b0 = W.copy(), b.copy()
-    _sgd_epoch(X, one_hot(y, 3), W, b, lr=0.2, batch_size=6, alpha=3.0, rng=None, shuffle=False)
+    _sgd_epoch(X, one_hot(y, 3), W, b, learning_rate=0.2, batch_size=6, alpha=3.0, rng=None, shuffle=False)
     dW, db = logreg_gradients(X, y, W0, b0)
     np.testing.assert_allclose(W, W0 + 0.2 * (dW - 3.0 / 6 * W0), rtol=1e-12)
     np.testing.assert_allclose(b, b0 + 0.2 * db, rtol=1e-12)  # no prior on the biases
@@ -291,7 +292,8 @@ def test_map_solution_equals_sklearn_with_C_equal_one_over_alpha():
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     alpha = 10.0
-    ours = LogisticRegression(lr=0.5, batch_size=len(X), max_epochs=1500, alpha=alpha, shuffle=False).fit(X, y)
+    ours = LogisticRegression(learning_rate=0.5, batch_size=len(X), max_epochs=1500, alpha=alpha,
+                              shuffle=False).fit(X, y)
     ref = SkLogisticRegression(C=1 / alpha, tol=1e-12, max_iter=10_000).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4, atol=1e-6)

@@ -60,7 +60,8 @@ def test_every_gradient_float64(activation, hidden, l2, with_masks):
 def test_one_hidden_layer_gradient_matches_batched_backprop():
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((7, 6)), rng.integers(0, 4, 7)
-    V, a, W, b = rng.standard_normal((6, 5)), rng.standard_normal(5), rng.standard_normal((5, 4)), rng.standard_normal(4)
+    V, a = rng.standard_normal((6, 5)), rng.standard_normal(5)
+    W, b = rng.standard_normal((5, 4)), rng.standard_normal(4)
     _, (dV, dW), (da, db) = loss_and_gradients(X, y, [V, W], [a, b], activation="sigmoid")
     per_sample = [one_hidden_layer_gradient(x, int(t), V, a, W, b) for x, t in zip(X, y)]
     for ours, seed_form in zip((dV, da, dW, db), zip(*per_sample)):
@@ -84,7 +85,7 @@ def test_no_hidden_layer_is_logistic_regression():
         param[...] = 0.0  # LogisticRegression starts from zero
     for _ in range(3):
         ours.partial_fit(X, y)
-    theirs = LogisticRegression(lr=0.1, batch_size=16, max_epochs=3, alpha=2.0, shuffle=False).fit(X, y)
+    theirs = LogisticRegression(learning_rate=0.1, batch_size=16, max_epochs=3, alpha=2.0, shuffle=False).fit(X, y)
     np.testing.assert_allclose(ours.coefs_[0], theirs.coef_.T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ours.intercepts_[0], theirs.intercept_, rtol=1e-10, atol=1e-12)
 
@@ -185,6 +186,8 @@ def test_loss_and_gradients_bad_input():
         loss_and_gradients(X, y.astype(float), coefs, intercepts)
     with pytest.raises(ValueError, match="activation must be one of"):
         loss_and_gradients(X, y, coefs, intercepts, activation="elu")
+    with pytest.raises(ValueError, match="coefs must be float32 or float64 arrays, got int64"):
+        loss_and_gradients(X, y, [W.astype(np.int64) for W in coefs], intercepts)
 
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, width=64)
@@ -194,9 +197,8 @@ finite = st.floats(-1e6, 1e6, allow_nan=False, width=64)
 @given(arrays(np.float64, st.integers(1, 40), elements=finite))
 def test_inplace_activations_match_reference(z):
     for name, reference in (("softplus", softplus), ("sigmoid", sigmoid), ("relu", relu)):
-        apply_, slope = ACTIVATIONS[name]
+        s = np.empty_like(z)
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            out = apply_(z.copy(), np.empty_like(z))
-            s = slope(out, np.empty_like(out))
+            out = ACTIVATIONS[name](z.copy(), np.empty_like(z), s)
         np.testing.assert_allclose(out, reference(z), rtol=1e-14, atol=0)
         assert np.all((s >= 0) & (s <= 1))
