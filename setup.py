@@ -13,14 +13,11 @@ missing = [o for o in expected if o not in cfg]
 if missing:
     raise SystemExit(f"settings.ini is missing {missing}")
 
-licenses = {
-    "apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License"),
-    "mit": ("MIT License", "OSI Approved :: MIT License"),
-}
+# settings.ini names the licence nbdev's way; packaging metadata wants an SPDX expression.
+spdx = {"apache2": "Apache-2.0", "mit": "MIT", "gpl3": "GPL-3.0-only", "bsd3": "BSD-3-Clause"}
 statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable", "6 - Mature", "7 - Inactive"]
 py_versions = "3.10 3.11 3.12 3.13".split()
 
-lic = licenses.get(cfg["license"].lower(), (cfg["license"], None))
 min_python = cfg["min_python"]
 requirements = shlex.split(cfg.get("requirements", ""))
 dev_requirements = shlex.split(cfg.get("dev_requirements", ""))
@@ -29,14 +26,14 @@ console_scripts = cfg.get("console_scripts", "").split()
 setuptools.setup(
     name=cfg["lib_name"],
     version=cfg["version"],
-    license=lic[0],
+    license=spdx.get(cfg["license"].lower(), cfg["license"]),
+    license_files=["LICENSE"],
     classifiers=[
         "Development Status :: " + statuses[int(cfg["status"])],
         "Intended Audience :: " + cfg["audience"].title(),
         "Natural Language :: " + cfg["language"].title(),
     ]
-    + ["Programming Language :: Python :: " + v for v in py_versions[py_versions.index(min_python):]]
-    + (["License :: " + lic[1]] if lic[1] else []),
+    + ["Programming Language :: Python :: " + v for v in py_versions[py_versions.index(min_python):]],
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,

@@ -3,8 +3,5 @@
 # then build the site into _docs/. Extra arguments go to tools/build_site.py (e.g. --skip-execution).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${VENV:-.venv}
-[ -x "$venv/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv"
-"$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -e ".[dev]"
+. tools/_venv.sh
 exec "$venv/bin/python" tools/build_site.py "$@"

@@ -2,10 +2,7 @@
 # README command 1: install everything into .venv, then run the whole test suite (tools/run_tests.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${VENV:-.venv}
-[ -x "$venv/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv"
-"$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -e ".[dev]"
+. tools/_venv.sh
 if [ -z "${COURSEWORK_DATA:-}" ] && [ -d ../shared/data/coursework ]; then
   COURSEWORK_DATA=$(cd ../shared/data/coursework && pwd)
   export COURSEWORK_DATA
