@@ -11,42 +11,23 @@
 Times are the best of R runs, ours and the reference interleaved so that a change in the machine's load hits both.
 Run on a quiet machine: `python benchmarks/bench_cluster.py` (writes benchmarks/results/cluster.json).
 """
-import json
-import os
-import platform
-import time
 import warnings
-from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
 import sklearn.cluster
 import sklearn.metrics
 from scipy.sparse import csgraph
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from coursework_lib.cluster import KMeans, kmeans_plusplus
 from coursework_lib.data import load_gene_expression, load_mnist
 from coursework_lib.graph import SpectralClustering, connected_components, correlation_graph
 from coursework_lib.metrics import calinski_harabasz_score, homogeneity_score
 
-RESULTS = Path(__file__).resolve().parent / "results" / "cluster.json"
+from _common import best_times, machine, print_table, write_results  # benchmarks/_common.py
+
 REPEATS = 7
 COLUMNS = ["case", "ours (ms)", "reference (ms)", "ours / reference", "agreement"]
-
-
-def best_times(ours, reference, repeats=REPEATS):
-    "Best-of-`repeats` wall times (s) of two callables run alternately, and their last results."
-    times = ([], [])
-    results = [None, None]
-    for _ in range(repeats):
-        for i, f in enumerate((ours, reference)):
-            start = time.perf_counter()
-            results[i] = f()
-            times[i].append(time.perf_counter() - start)
-    return min(times[0]), min(times[1]), results
 
 
 def row(case, t_ours, t_ref, agreement):
@@ -58,7 +39,7 @@ def kmeans_case(name, X, k, threads=None):
     with threadpool_limits(limits=threads):
         t_ours, t_ref, (ours, ref) = best_times(
             lambda: KMeans(k, init=init, n_init=1).fit(X),
-            lambda: sklearn.cluster.KMeans(k, init=init, n_init=1, algorithm="lloyd").fit(X))
+            lambda: sklearn.cluster.KMeans(k, init=init, n_init=1, algorithm="lloyd").fit(X), REPEATS)
     same = bool(np.array_equal(ours.labels_, ref.labels_))
     rel = abs(ours.inertia_ - ref.inertia_) / ref.inertia_
     assert same and rel <= 1e-10 and ours.n_iter_ == ref.n_iter_, (same, rel, ours.n_iter_, ref.n_iter_)
@@ -91,7 +72,7 @@ def spectral_case(genes):
             sc = sklearn.cluster.SpectralClustering(n_components, affinity="precomputed", random_state=0).fit(A)
         return n_components, labels, sc.labels_
 
-    t_ours, t_ref, (got, ref) = best_times(ours, reference)
+    t_ours, t_ref, (got, ref) = best_times(ours, reference, REPEATS)
     _, n_ours, comp_ours, sc_ours = got
     n_ref, comp_ref, sc_ref = ref
     assert n_ours == n_ref and np.array_equal(comp_ours, comp_ref)
@@ -100,16 +81,6 @@ def spectral_case(genes):
     return row("spectral pipeline, 95-gene graph: graph + components + SpectralClustering(k=#components)", t_ours,
                t_ref, f"{n_ours} components = SciPy's (labels identical); ARI vs components: ours {ari:.3f}, "
                       f"scikit-learn {ari_ref:.3f}")
-
-
-def machine():
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "load average (1 min) at start": round(os.getloadavg()[0], 2), "os": platform.platform(),
-            "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "BLAS": "; ".join(blas),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def main():
@@ -139,9 +110,7 @@ def main():
                     lambda: sklearn.metrics.homogeneity_score(digits, mnist_labels), repeats=50),
         spectral_case(X_genes),
     ]
-    print(" | ".join(COLUMNS))
-    for r in rows:
-        print(" | ".join(str(v) for v in r))
+    print_table(COLUMNS, rows)
     result = {
         "title": "k-means, clustering metrics and spectral clustering: coursework_lib vs scikit-learn / SciPy",
         "columns": COLUMNS,
@@ -164,9 +133,7 @@ def main():
         ],
         "machine": info,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    write_results("cluster", result)
 
 
 if __name__ == "__main__":

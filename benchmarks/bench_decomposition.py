@@ -14,24 +14,19 @@ Times are the best of R runs, ours and the reference interleaved so that a chang
 each case is run with BLAS at its default thread count and limited to one thread. Run on a quiet machine:
 `python benchmarks/bench_decomposition.py` (writes benchmarks/results/decomposition.json).
 """
-import json
 import os
-import platform
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
 from sklearn.decomposition import NMF as SkNMF
 from sklearn.decomposition import PCA as SkPCA
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from coursework_lib.data import load_noisy_mnist
 from coursework_lib.decomposition import NMF, PCA
 
-RESULTS = Path(__file__).resolve().parent / "results" / "decomposition.json"
+from _common import best_times, machine, write_results  # benchmarks/_common.py
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "coursework"
 REPEATS = 3
 COLUMNS = ["case", "BLAS threads", "ours (ms)", "reference (ms)", "ours / reference", "target", "agreement"]
@@ -45,31 +40,21 @@ def data_dir():
     return str(SHARED) if SHARED.is_dir() else None
 
 
-def best_times(ours, reference, repeats=REPEATS):
-    "Best-of-`repeats` wall times (s) of two callables run alternately, and their last results."
-    times, results = ([], []), [None, None]
-    for _ in range(repeats):
-        for i, f in enumerate((ours, reference)):
-            start = time.perf_counter()
-            results[i] = f()
-            times[i].append(time.perf_counter() - start)
-    return min(times[0]), min(times[1]), results
-
-
 def row(case, threads, t_ours, t_ref, target, agreement):
     return [case, threads, round(1e3 * t_ours, 1), round(1e3 * t_ref, 1), round(t_ours / t_ref, 3), target, agreement]
 
 
 def pca_rows(X, threads):
     n, p = X.shape
-    t_ours, t_full, (ours, full) = best_times(lambda: PCA(100).fit(X), lambda: SkPCA(100, svd_solver="full").fit(X))
+    t_ours, t_full, (ours, full) = best_times(lambda: PCA(100).fit(X), lambda: SkPCA(100, svd_solver="full").fit(X),
+                                              REPEATS)
     ev = np.abs(ours.explained_variance_ / full.explained_variance_ - 1).max()
     comp = np.abs(ours.components_ - full.components_).max()
     agreement = f"explained variance max rel. diff {ev:.1e}; components max abs. diff {comp:.1e} (same signs)"
     rows = [row(f"PCA {n} x {p} -> 100, ours ({ours.fit_solver_}) vs sklearn full SVD", threads, t_ours, t_full,
                 "<= 0.5", agreement)]
     t_ours2, t_eigh, (_, eigh) = best_times(lambda: PCA(100).fit(X),
-                                            lambda: SkPCA(100, svd_solver="covariance_eigh").fit(X))
+                                            lambda: SkPCA(100, svd_solver="covariance_eigh").fit(X), REPEATS)
     ev2 = np.abs(ours.explained_variance_ / eigh.explained_variance_ - 1).max()
     rows.append(row(f"PCA {n} x {p} -> 100, ours vs sklearn covariance_eigh (context)", threads, t_ours2, t_eigh,
                     "-", f"explained variance max rel. diff {ev2:.1e}"))
@@ -84,22 +69,12 @@ def nmf_row(X, threads, k=10, iterations=100):
     t_ours, t_sk, (ours, sk) = best_times(
         lambda: NMF(k, init="custom", max_iter=iterations, tol=0).fit(X, W=W0, H=H0),
         lambda: SkNMF(k, init="custom", solver="mu", beta_loss="frobenius", max_iter=iterations, tol=0)
-        .fit(X, W=W0.copy(), H=H0.copy()))
+        .fit(X, W=W0.copy(), H=H0.copy()), REPEATS)
     assert ours.n_iter_ == sk.n_iter_ == iterations
     loss = abs(ours.reconstruction_err_ / sk.reconstruction_err_ - 1)
     h = np.abs(ours.components_ - sk.components_).max() / np.abs(sk.components_).max()
     return row(f"NMF {n} x {p}, k={k}, {iterations} iterations from identical W, H vs sklearn mu", threads, t_ours,
                t_sk, "<= 1.0", f"final loss rel. diff {loss:.1e} (target < 1e-2); H max rel. diff {h:.1e}")
-
-
-def machine():
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "load average (1 min) at start": round(os.getloadavg()[0], 2), "os": platform.platform(),
-            "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "BLAS": "; ".join(blas),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def main():
@@ -133,9 +108,8 @@ def main():
     widths = [max(len(str(r[i])) for r in rows + [COLUMNS]) for i in range(len(COLUMNS))]
     for r in [COLUMNS] + rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwrote {RESULTS}")
+    print()
+    write_results("decomposition", result)
 
 
 if __name__ == "__main__":

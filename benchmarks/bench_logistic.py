@@ -13,24 +13,19 @@ us. Times are the best of R runs, ours and the reference interleaved so that a c
 Goal: test accuracy >= scikit-learn's in <= 0.2x its fit time.
 Run on a quiet machine: `python benchmarks/bench_logistic.py` (writes benchmarks/results/logistic.json).
 """
-import json
-import os
-import platform
 import time
 import warnings
-from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from coursework_lib.data import load_mnist
 from coursework_lib.logistic import LogisticRegression
 
-RESULTS = Path(__file__).resolve().parent / "results" / "logistic.json"
+from _common import machine, write_results  # benchmarks/_common.py
+
 REPEATS = 3
 COLUMNS = ["model", "test accuracy", "train accuracy", "test log-likelihood", "fit time (s)",
            "time / sklearn", "test acc. - sklearn"]
@@ -50,6 +45,7 @@ def timed_fit(make, X, y, threads=None):
 
 
 def main():
+    info = machine()
     X_train, y_train = load_mnist("train")
     X_test, y_test = load_mnist("test")
     X_train, X_test = X_train / 255.0, X_test / 255.0
@@ -94,23 +90,14 @@ def main():
         "Our fit evaluates loss and accuracy on the whole training set after every epoch (history_), included in "
         "its time.",
     ]
-    machine = {
-        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()],
-        "python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-        "blas": [{k: info.get(k) for k in ("internal_api", "version", "num_threads")} for info in threadpool_info()
-                 if info.get("user_api") == "blas"],
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
     result = {"title": "Multiclass logistic regression on the course's MNIST data: coursework_lib vs scikit-learn",
-              "columns": COLUMNS, "rows": rows, "notes": notes, "machine": machine}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+              "columns": COLUMNS, "rows": rows, "notes": notes, "machine": info}
 
     widths = [max(len(str(r[i])) for r in [COLUMNS] + rows) for i in range(len(COLUMNS))]
     for r in [COLUMNS] + rows:
         print("  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
-    print("\n".join(["", *notes, f"machine: {machine}", f"wrote {RESULTS}"]))
+    print("\n".join(["", *notes, f"machine: {info}"]))
+    write_results("logistic", result)
 
 
 if __name__ == "__main__":

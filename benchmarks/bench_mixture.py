@@ -8,20 +8,13 @@ coursework's: K = 10 on the first 5 principal components of 1,000 noisy MNIST tr
 
 Run on a quiet machine: `python benchmarks/bench_mixture.py` (writes benchmarks/results/mixture.json).
 """
-import json
-import os
-import platform
 import time
 import warnings
-from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from coursework_lib.data import load_noisy_mnist
 from coursework_lib.decomposition import PCA, standardise
@@ -31,7 +24,8 @@ from coursework_lib.mixture import (
     kmeans_plusplus_responsibilities,
 )
 
-RESULTS = Path(__file__).resolve().parent / "results" / "mixture.json"
+from _common import machine, print_table, write_results  # benchmarks/_common.py
+
 REPEATS = 7
 MAX_ITER = 100
 COLUMNS = ["case", "covariance", "BLAS threads", "EM iterations", "ours (ms)", "scikit-learn (ms)",
@@ -85,27 +79,15 @@ def run_case(name, X, k, covariance_type, threads):
             round(1e3 * t_ref, 2), round(t_ours / t_ref, 3), float(f"{rel:.2e}"), float(f"{rel_hist:.2e}")]
 
 
-def machine():
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "load average (1 min) at start": round(os.getloadavg()[0], 2), "os": platform.platform(),
-            "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "BLAS": "; ".join(blas),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-
-
 def main():
+    info = machine()
     X_mnist, source = coursework_data()
     X_wide = synthetic(1000, 20, 10)
-    info = machine()
     cases = [("noisy MNIST, 5 PCs, 1000 images, K=10", X_mnist, 10, cov, threads)
              for threads in (None, 1) for cov in ("full", "diag", "spherical")]
     cases.append(("synthetic 1000 x 20, K=10", X_wide, 10, "full", 1))
     rows = [run_case(*case) for case in cases]
-    print(" | ".join(COLUMNS))
-    for row in rows:
-        print(" | ".join(str(v) for v in row))
+    print_table(COLUMNS, rows)
     result = {
         "title": "Gaussian mixture EM: coursework_lib vs scikit-learn GaussianMixture",
         "columns": COLUMNS,
@@ -122,9 +104,7 @@ def main():
         ],
         "machine": info,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    write_results("mixture", result)
 
 
 if __name__ == "__main__":

@@ -18,30 +18,27 @@ torch.optim's optional dependencies are missing.)
 
 Run on a quiet machine: `python benchmarks/bench_mlp.py` (writes benchmarks/results/mlp.json).
 """
-import json
 import os
-import platform
 import time
 import warnings
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from coursework_lib.data import load_mnist
 from coursework_lib.logistic import LogisticRegression
 from coursework_lib.mlp import MLPClassifier
+
+from _common import machine, write_results  # benchmarks/_common.py
 
 try:
     import torch
 except ImportError:
     torch = None
 
-RESULTS = Path(__file__).resolve().parent / "results" / "mlp.json"
 IDX_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-idx"
 N_TIMING = 20_000
 REPEATS = 3
@@ -240,18 +237,8 @@ def course_accuracy():
     return rows
 
 
-def machine():
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "load average (1 min) at start": round(os.getloadavg()[0], 2), "os": platform.platform(),
-            "python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-            "torch": torch.__version__ if torch is not None else "not installed", "BLAS": "; ".join(blas),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-
-
 def main():
-    info = machine()
+    info = machine(torch=torch.__version__ if torch is not None else "not installed")
     X, y, source = timing_images()
     rows = [row for threads in (1, os.cpu_count()) for row in time_epochs(X, y, threads)]
     rows += course_accuracy()
@@ -284,9 +271,7 @@ def main():
     result = {"title": "MLP: epoch time vs PyTorch and the seed's loop, and test accuracy after the course's "
                        "schedules",
               "columns": COLUMNS, "rows": rows, "notes": notes, "machine": info}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    write_results("mlp", result)
 
 
 if __name__ == "__main__":
