@@ -12,14 +12,12 @@ from contextlib import contextmanager
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (check_consistent_length, check_is_fitted, check_random_state, column_or_1d,
-                                      validate_data)
-from tqdm.auto import tqdm
+from sklearn.utils.validation import check_random_state, validate_data
 
 from .dropout import dropout_mask
 from .functional import log_softmax, minibatches, sigmoid
+from .logistic import MinibatchSGDClassifier
 
 # %% ../nbs/04_mlp.ipynb #b3399e79
 def one_hidden_layer_gradient(x, t, V, a, W, b):
@@ -235,7 +233,7 @@ def _as_generator(random_state):
     return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 # %% ../nbs/04_mlp.ipynb #cacf96d9
-class MLPClassifier(ClassifierMixin, BaseEstimator):
+class MLPClassifier(MinibatchSGDClassifier):
     """Multilayer perceptron classifier: hidden layers of `activation`, softmax output, cross-entropy, minibatch SGD.
 
     hidden_layer_sizes: widths of the hidden layers; `()` gives multinomial logistic regression.
@@ -280,11 +278,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         _check_activation(self.activation)
         _require(_is_real(self.dropout) and 0 <= self.dropout < 1, "dropout",
                  "the probability of dropping a unit, in [0, 1)", self.dropout)
-        _require(_is_real(self.learning_rate) and self.learning_rate > 0, "learning_rate", "a positive number",
-                 self.learning_rate)
-        _require(_is_real(self.alpha) and self.alpha >= 0, "alpha", "a number >= 0", self.alpha)
-        _require(_is_count(self.batch_size), "batch_size", "a positive integer", self.batch_size)
-        _require(_is_count(self.max_epochs), "max_epochs", "a positive integer", self.max_epochs)
+        super()._check_params()  # learning_rate, batch_size, max_epochs, alpha, shuffle
         try:
             dtype = np.dtype(self.dtype)
         except TypeError:
@@ -293,21 +287,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return tuple(int(n) for n in sizes), dtype
 
     def _start(self, n_features, classes, sizes, dtype):
-        if len(classes) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
-                             f"({classes[0]!r})")
-        self.classes_ = classes
+        self.classes_ = self._check_classes(classes)
         self._rng = _as_generator(self.random_state)
         self.coefs_, self.intercepts_ = glorot_init([n_features, *sizes, len(classes)], self._rng, dtype)
         self.n_iter_ = 0
-
-    def _encode(self, y, what):
-        "Class indices of the labels `y`, or an error naming the labels the model does not know."
-        known = np.isin(y, self.classes_)
-        if not known.all():
-            raise ValueError(f"{what} has labels not among classes_ {self.classes_.tolist()}: "
-                             f"{np.unique(y[~known])[:5].tolist()}")
-        return np.searchsorted(self.classes_, y)
 
     def _sgd_epoch(self, X, y):
         "One pass of minibatch SGD over (X, y), y as class indices, with fresh dropout masks for every batch."
@@ -315,10 +298,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         net = Backprop(self.coefs_, self.activation, rows)
         X_buffer = np.empty((rows, X.shape[1]), dtype)
         masks = [np.empty((rows, W.shape[1]), dtype) for W in self.coefs_[:-1]] if self.dropout else None
+        self._check_weight_decay(len(X))
         params, l2 = self.coefs_ + self.intercepts_, self.alpha / len(X)
-        if self.learning_rate * l2 >= 1:
-            raise ValueError(f"learning_rate * alpha / n_samples = {self.learning_rate * l2:.3g} must be < 1, or the "
-                             f"weight decay factor 1 - learning_rate * alpha / n_samples flips the weights' sign")
         with _divergence_guard(self.n_iter_ + 1):
             for idx in minibatches(len(X), self.batch_size, self._rng, shuffle=self.shuffle):
                 X_batch = np.take(X, idx, axis=0, out=X_buffer[:len(idx)])
@@ -337,18 +318,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             out[start:start + chunk] = net.forward(X[start:start + chunk], self.coefs_, self.intercepts_, grad=False)
         return out
 
-    def _check_eval_set(self, eval_set, dtype):
-        if eval_set is None:
-            return []
-        if not (isinstance(eval_set, list) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in eval_set)):
-            raise ValueError("eval_set must be a list of (X, y) pairs, e.g. [(X_test, y_test)]")
-        checked = []
-        for i, (X_eval, y_eval) in enumerate(eval_set):
-            X_eval = validate_data(self, X_eval, reset=False, dtype=dtype, order="C")
-            y_eval = column_or_1d(y_eval)
-            check_consistent_length(X_eval, y_eval)
-            checked.append((X_eval, self._encode(y_eval, f"eval_set[{i}]")))
-        return checked
+    def _data_format(self):
+        return {"dtype": self.coefs_[0].dtype, "order": "C"}
+
+    def _record(self, scored):
+        "The base class's `history_` entry, with an overflow reported as divergence in the epoch just run."
+        with _divergence_guard(self.n_iter_):
+            super()._record(scored)
 
     def fit(self, X, y, eval_set=None):
         "Train from new random weights for `max_epochs` epochs; `eval_set=[(X_test, y_test), ...]` is also tracked."
@@ -357,18 +333,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         self._start(X.shape[1], classes, sizes, dtype)
-        tracked = [("", X, y_idx)] + [(f"eval_{i}_", X_e, y_e)
-                                      for i, (X_e, y_e) in enumerate(self._check_eval_set(eval_set, dtype))]
-        self.history_ = {f"{name}{metric}": [] for name, _, _ in tracked for metric in ("loss", "accuracy")}
-        epochs = tqdm(range(self.max_epochs), desc=type(self).__name__, unit="epoch", disable=not self.verbose)
-        for epoch in epochs:
-            self._sgd_epoch(X, y_idx)
-            with _divergence_guard(epoch + 1):
-                for name, X_data, y_data in tracked:
-                    log_proba = self._log_proba(X_data)
-                    self.history_[f"{name}loss"].append(float(-log_proba[np.arange(len(y_data)), y_data].mean()))
-                    self.history_[f"{name}accuracy"].append(float(np.mean(log_proba.argmax(axis=1) == y_data)))
-            epochs.set_postfix(loss=f"{self.history_['loss'][-1]:.4f}", accuracy=f"{self.history_['accuracy'][-1]:.4f}")
+        self._fit_epochs(X, y_idx, self._check_eval_set(eval_set))
         return self
 
     def partial_fit(self, X, y, classes=None):
@@ -384,23 +349,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self._sgd_epoch(np.asarray(X, dtype=self.coefs_[0].dtype), self._encode(y, "y"))
         return self
 
-    def predict_log_proba(self, X):
-        "Log class probabilities, columns in the order of `classes_`; the full network, no dropout, no rescaling."
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self.coefs_[0].dtype, order="C")
-        return self._log_proba(X)
-
-    def predict_proba(self, X):
-        "Class probabilities, columns in the order of `classes_`."
-        return np.exp(self.predict_log_proba(X))
-
-    def predict(self, X):
-        "The most probable class of each row of `X`."
-        log_proba = self.predict_log_proba(X)
-        return self.classes_[log_proba.argmax(axis=1)]
-
     def hidden_activations(self, X):
         "The activations of every hidden layer on `X` (dropout off), as a list of (n_samples, width) arrays."
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self.coefs_[0].dtype, order="C")
+        X = self._validate_X(X)
         return [H.copy() for H in mlp_log_proba(X, self.coefs_, self.intercepts_, self.activation)[1]]

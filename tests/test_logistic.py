@@ -79,7 +79,7 @@ def test_predict_rejects_bad_input(blobs):
     ([(1, 2, 3)], "list of \\(X, y\\) pairs"),
     (lambda X, y: [(X[:, :2], y)], "X has 2 features"),
     (lambda X, y: [(X, y[:-1])], "inconsistent numbers of samples"),
-    (lambda X, y: [(X, np.where(y == "a", "zebra", y))], "eval_set\\[0\\] contains labels not seen in training: \\['zebra'\\]"),
+    (lambda X, y: [(X, np.where(y == "a", "zebra", y))], "eval_set\\[0\\] has labels not among classes_ \\['a', 'b', 'c'\\]: \\['zebra'\\]"),
     (lambda X, y: [(X, y), (np.where(X > 1, np.nan, X), y)], "NaN"),
 ])
 def test_fit_rejects_bad_eval_set(blobs, eval_set, match):

@@ -152,7 +152,7 @@ def test_verbose_shows_a_progress_bar(capsys):
     (lambda X, y: MLPClassifier().fit(X, y[:-1]), ValueError, "inconsistent numbers of samples"),
     (lambda X, y: MLPClassifier().fit(np.full_like(X, np.inf), y), ValueError, "infinity"),
     (lambda X, y: MLPClassifier().fit(X.astype(str).astype(object) + "x", y), ValueError, "could not convert"),
-    (lambda X, y: MLPClassifier().fit(X, np.ones_like(y)), ValueError, "got 1 class"),
+    (lambda X, y: MLPClassifier().fit(X, np.ones_like(y)), ValueError, "only one class"),
     (lambda X, y: MLPClassifier().fit(X[:0], y[:0]), ValueError, "0 sample(s)"),
     (lambda X, y: MLPClassifier().predict(X), NotFittedError, "not fitted"),
     (lambda X, y: MLPClassifier(hidden_layer_sizes=(3,), max_epochs=1).fit(X, y).predict(X[:, :2]), ValueError,
