@@ -1,23 +1,27 @@
-"""The MLP: epoch time against PyTorch and the seed's loop style, and test accuracy after the course's schedules.
+"""The MLP: epoch time against PyTorch and Sheet 2's loop style, and test accuracy after the
+course's schedules.
 
-1. Epoch time of seed 000's network, 784-200-200-200-10 with softplus hidden layers, plain minibatch SGD (batch 128,
-   learning rate 0.1, reshuffled every epoch), on 20,000 images: coursework_lib's MLPClassifier (one `partial_fit`
-   = one epoch; float32 and float64), PyTorch on the CPU (float32, its default), and seed 000's own training loop
-   (float64, as the seed runs it). Every implementation runs in the same process, interleaved, best of REPEATS
-   epochs, once with one thread and once with the machine's default threading. The ratio is time / PyTorch's time.
-2. Test accuracy on the course's 1,000 test images after training on its 5,000 training images with the course's
-   schedules: logistic regression (the logistic chapter's: learning rate 0.1, batch 32, 20 epochs), the MLP (40
-   epochs at 0.1, with the seed's batches of 128 and the chapter's 125), the MLP with dropout (keep probability
-   0.8, 150 epochs), and scikit-learn's MLPClassifier with the same hidden sizes, batch size, learning rate, epochs
-   and plain SGD (scikit-learn has no softplus: ReLU, and our MLP with ReLU beside it).
+1. Epoch time of Sheet 2's network, 784-200-200-200-10 with softplus hidden layers, plain minibatch
+   SGD (batch 128, learning rate 0.1, reshuffled every epoch), on 20,000 images: coursework_lib's
+   MLPClassifier (one `partial_fit` = one epoch; float32 and float64), PyTorch on the CPU (float32,
+   its default), and Sheet 2's own training loop (float64, as Sheet 2 runs it). Every implementation
+   runs in the same process, interleaved, best of REPEATS epochs, once with one thread and once with
+   the machine's default threading. The ratio is time / PyTorch's time.
+2. Test accuracy on the course's 1,000 test images after training on its 5,000 training images with
+   the course's schedules: logistic regression (the logistic chapter's: learning rate 0.1, batch 32,
+   20 epochs), the MLP (40 epochs at 0.1, with Sheet 2's batches of 128 and the chapter's 125), the
+   MLP with dropout (keep probability 0.8, 150 epochs), and scikit-learn's MLPClassifier with the
+   same hidden sizes, batch size, learning rate, epochs and plain SGD (scikit-learn has no softplus:
+   ReLU, and our MLP with ReLU beside it).
 
-PyTorch is not a dependency of coursework_lib. For its column, install the CPU wheel into the environment:
-`pip install torch==2.13.0`; without it the script skips the PyTorch rows and says so. (The PyTorch loop applies the
-SGD step with `torch._foreach_add_`, which is what `torch.optim.SGD` does for plain SGD, so it runs even where
-torch.optim's optional dependencies are missing.)
+PyTorch is not a dependency of coursework_lib. For its column, install the CPU wheel into the
+environment: `pip install torch==2.13.0`; without it the script skips the PyTorch rows and says so.
+(The PyTorch loop applies the SGD step with `torch._foreach_add_`, which is what `torch.optim.SGD`
+does for plain SGD, so it runs even where torch.optim's optional dependencies are missing.)
 
 Run on a quiet machine: `python benchmarks/bench_mlp.py` (writes benchmarks/results/mlp.json).
 """
+
 import os
 import time
 import warnings
@@ -32,6 +36,7 @@ from coursework_lib.data import load_mnist
 from coursework_lib.logistic import LogisticRegression
 from coursework_lib.mlp import MLPClassifier
 
+# isort: split
 from _common import machine, write_results  # benchmarks/_common.py
 
 try:
@@ -47,7 +52,8 @@ COLUMNS = ["benchmark", "implementation", "threads", "seconds", "ratio to PyTorc
 
 
 def timing_images():
-    "20,000 images scaled to [0, 1]: the official MNIST test set (IDX) twice, else the course's training images tiled."
+    """20,000 images scaled to [0, 1]: the official MNIST test set (IDX) twice, else the course's
+    training images tiled."""
     try:
         data = load_mnist("test", data_dir=IDX_DIR, source="idx")
     except (FileNotFoundError, ValueError):
@@ -58,27 +64,28 @@ def timing_images():
     return (X / 255).astype(np.float32), y, f"{data.source}, tiled {reps}x to {N_TIMING:,} images"
 
 
-# ---- seed 000's training loop, verbatim apart from passing its global weights as a list ----
+# ---- Sheet 2's training loop, verbatim apart from passing its global weights as a list ----
 
-def seed_dense(x, W, b):
+
+def sheet_dense(x, W, b):
     return b + x @ W
 
 
-def seed_softplus(x, beta=1):
-    return np.log(1. + np.exp(beta * x)) / beta
+def sheet_softplus(x, beta=1):
+    return np.log(1.0 + np.exp(beta * x)) / beta
 
 
-def seed_soft(x):
+def sheet_soft(x):
     z = x - np.max(x)
     numerator = np.exp(z)
     return numerator / np.sum(numerator)
 
 
-def seed_stable_softmax(x):
-    return np.array([seed_soft(x[i, :]) for i in range(x.shape[0])])
+def sheet_stable_softmax(x):
+    return np.array([sheet_soft(x[i, :]) for i in range(x.shape[0])])
 
 
-def seed_onehot(y):
+def sheet_onehot(y):
     result = []
     for yy in y:
         row = np.zeros(10)
@@ -87,49 +94,53 @@ def seed_onehot(y):
     return np.array(result)
 
 
-def seed_kl_divergence(y_true, y_pred):
+def sheet_kl_divergence(y_true, y_pred):
     y_pred = np.clip(y_pred, 1e-15, 1 - 1e-15)
     y_true = np.clip(y_true, 1e-15, 1 - 1e-15)
     return np.sum(y_true * np.log(y_true / y_pred), axis=-1)
 
 
-def seed_activation_derivative(x):
+def sheet_activation_derivative(x):
     return np.exp(x) / (1 + np.exp(x))
 
 
-def seed_initialise_layers(hidden_width=200, rng=None):
+def sheet_initialise_layers(hidden_width=200, rng=None):
     sizes = [784, hidden_width, hidden_width, hidden_width, 10]
     params = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        params += [rng.standard_normal((n_in, n_out)) * np.sqrt(2. / (n_in + n_out)), np.ones(n_out)]
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        params += [
+            rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out)),
+            np.ones(n_out),
+        ]
     return params
 
 
-def seed_epoch(X, y, params, learning_rate=0.1, batch_size=128):
-    "One epoch of seed 000's learning-rate-sweep loop (no shuffling, divides every batch by batch_size)."
+def sheet_epoch(X, y, params, learning_rate=0.1, batch_size=128):
+    """One epoch of Sheet 2's learning-rate-sweep loop (no shuffling, divides every batch by
+    batch_size)."""
     W0, b0, W1, b1, W2, b2, W3, b3 = params
     batch_losses = []
     for start in range(0, len(X), batch_size):
-        Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        z1 = seed_dense(Xb, W0, b0)
-        a1 = seed_softplus(z1)
-        z2 = seed_dense(a1, W1, b1)
-        a2 = seed_softplus(z2)
-        z3 = seed_dense(a2, W2, b2)
-        a3 = seed_softplus(z3)
-        z4 = seed_dense(a3, W3, b3)
-        output = seed_stable_softmax(z4)
-        batch_losses.append(np.average(seed_kl_divergence(seed_onehot(yb), output)))
-        error = output - seed_onehot(yb)
+        Xb, yb = X[start : start + batch_size], y[start : start + batch_size]
+        z1 = sheet_dense(Xb, W0, b0)
+        a1 = sheet_softplus(z1)
+        z2 = sheet_dense(a1, W1, b1)
+        a2 = sheet_softplus(z2)
+        z3 = sheet_dense(a2, W2, b2)
+        a3 = sheet_softplus(z3)
+        z4 = sheet_dense(a3, W3, b3)
+        output = sheet_stable_softmax(z4)
+        batch_losses.append(np.average(sheet_kl_divergence(sheet_onehot(yb), output)))
+        error = output - sheet_onehot(yb)
         d_weights3 = np.dot(a3.T, error) / batch_size
         d_bias3 = np.sum(error, axis=0, keepdims=True) / batch_size
-        d_z3 = np.dot(error, W3.T) * seed_activation_derivative(z3)
+        d_z3 = np.dot(error, W3.T) * sheet_activation_derivative(z3)
         d_weights2 = np.dot(a2.T, d_z3) / batch_size
         d_bias2 = np.sum(d_z3, axis=0, keepdims=True) / batch_size
-        d_z2 = np.dot(d_z3, W2.T) * seed_activation_derivative(z2)
+        d_z2 = np.dot(d_z3, W2.T) * sheet_activation_derivative(z2)
         d_weights1 = np.dot(a1.T, d_z2) / batch_size
         d_bias1 = np.sum(d_z2, axis=0, keepdims=True) / batch_size
-        d_z1 = np.dot(d_z2, W1.T) * seed_activation_derivative(z1)
+        d_z1 = np.dot(d_z2, W1.T) * sheet_activation_derivative(z1)
         d_weights0 = np.dot(Xb.T, d_z1) / batch_size
         d_bias0 = np.sum(d_z1, axis=0, keepdims=True) / batch_size
         W0 -= learning_rate * d_weights0
@@ -145,8 +156,18 @@ def seed_epoch(X, y, params, learning_rate=0.1, batch_size=128):
 
 # ---- the epoch-time contestants: each returns a function that runs one epoch ----
 
+
 def ours(X, y, dtype):
-    net = MLPClassifier(hidden_layer_sizes=HIDDEN, learning_rate=0.1, batch_size=128, random_state=0, dtype=dtype)
+    net = MLPClassifier(
+        hidden_layer_sizes=HIDDEN,
+        activation="softplus",
+        learning_rate=0.1,
+        batch_size=128,
+        alpha=0.0,
+        tol=None,
+        random_state=0,
+        dtype=dtype,
+    )
     net.partial_fit(X[:256], y[:256], classes=np.arange(10))
     X = X.astype(dtype)
     return lambda: net.partial_fit(X, y)
@@ -155,7 +176,7 @@ def ours(X, y, dtype):
 def pytorch(X, y):
     torch.manual_seed(0)
     layers = []
-    for n_in, n_out in zip((784, *HIDDEN), (*HIDDEN, 10)):
+    for n_in, n_out in zip((784, *HIDDEN), (*HIDDEN, 10), strict=True):
         layers += [torch.nn.Linear(n_in, n_out), torch.nn.Softplus()]
     net = torch.nn.Sequential(*layers[:-1])
     params = list(net.parameters())
@@ -165,31 +186,36 @@ def pytorch(X, y):
     def epoch():
         order = torch.randperm(len(X_t))
         for start in range(0, len(X_t), 128):
-            idx = order[start:start + 128]
+            idx = order[start : start + 128]
             loss = loss_fn(net(X_t[idx]), y_t[idx])
             grads = torch.autograd.grad(loss, params)
             with torch.no_grad():
                 torch._foreach_add_(params, grads, alpha=-0.1)
+
     return epoch
 
 
-def seed_loop(X, y):
+def sheet_loop(X, y):
     X64 = X.astype(np.float64)
-    params = seed_initialise_layers(rng=np.random.default_rng(0))
-    return lambda: seed_epoch(X64, y, params)
+    params = sheet_initialise_layers(rng=np.random.default_rng(0))
+    return lambda: sheet_epoch(X64, y, params)
 
 
 def time_epochs(X, y, threads):
-    "Best-of-REPEATS epoch time of each implementation, interleaved, with `threads` BLAS/PyTorch threads."
-    contestants = {"coursework_lib MLPClassifier, float32": ours(X, y, np.float32),
-                   "coursework_lib MLPClassifier, float64": ours(X, y, np.float64),
-                   "seed 000's training loop, float64": seed_loop(X, y)}
+    """Best-of-REPEATS epoch time of each implementation, interleaved, with `threads` BLAS/PyTorch
+    threads."""
+    contestants = {
+        "coursework_lib MLPClassifier, float32": ours(X, y, np.float32),
+        "coursework_lib MLPClassifier, float64": ours(X, y, np.float64),
+        "Sheet 2's training loop, float64": sheet_loop(X, y),
+    }
     if torch is not None:
         contestants["PyTorch CPU, float32"] = pytorch(X, y)
         torch.set_num_threads(threads)
     times = {name: [] for name in contestants}
     with threadpool_limits(limits=threads, user_api="blas"), np.errstate(over="ignore"):
-        for epoch in contestants.values():  # warm-up: first-call allocations, BLAS and PyTorch initialisation
+        # warm-up: first-call allocations, BLAS and PyTorch initialisation
+        for epoch in contestants.values():
             epoch()
         for _ in range(REPEATS):
             for name, epoch in contestants.items():
@@ -198,33 +224,69 @@ def time_epochs(X, y, threads):
                 times[name].append(time.perf_counter() - start)
     best = {name: min(t) for name, t in times.items()}
     reference = best.get("PyTorch CPU, float32")
-    return [[f"epoch time, {N_TIMING:,} images", name, threads, round(t, 4),
-             round(t / reference, 3) if reference else None, None] for name, t in best.items()]
+    return [
+        [
+            f"epoch time, {N_TIMING:,} images",
+            name,
+            threads,
+            round(t, 4),
+            round(t / reference, 3) if reference else None,
+            None,
+        ]
+        for name, t in best.items()
+    ]
 
 
 def course_accuracy():
-    "Test accuracy on the course's 1,000 test images after each model's course schedule (5,000 training images)."
+    """Test accuracy on the course's 1,000 test images after each model's course schedule (5,000
+    training images)."""
     (X, y), (X_test, y_test) = load_mnist("train"), load_mnist("test")
     X, X_test = (X / 255).astype(np.float32), (X_test / 255).astype(np.float32)
-    mlp = dict(hidden_layer_sizes=HIDDEN, learning_rate=0.1, random_state=0, dtype=np.float32)
+    mlp = dict(
+        hidden_layer_sizes=HIDDEN,
+        activation="softplus",
+        learning_rate=0.1,
+        alpha=0.0,
+        tol=None,
+        random_state=0,
+        dtype=np.float32,
+    )
     models = {
-        "coursework_lib LogisticRegression (learning rate 0.1, batch 32, 20 epochs)":
-            LogisticRegression(learning_rate=0.1, batch_size=32, max_epochs=20, random_state=0),
-        "coursework_lib MLPClassifier, softplus, batch 128 (40 epochs)":
-            MLPClassifier(max_epochs=40, batch_size=128, **mlp),
-        "coursework_lib MLPClassifier, softplus, batch 125 (40 epochs)":
-            MLPClassifier(max_epochs=40, batch_size=125, **mlp),
-        "coursework_lib MLPClassifier, softplus, dropout keep 0.8, batch 125 (150 epochs)":
-            MLPClassifier(max_epochs=150, batch_size=125, dropout=0.2, **mlp),
-        "coursework_lib MLPClassifier, ReLU, batch 125 (40 epochs)":
-            MLPClassifier(max_epochs=40, batch_size=125, activation="relu", **mlp),
-        "scikit-learn MLPClassifier, ReLU, plain SGD, batch 125 (40 epochs)":
-            SkMLPClassifier(hidden_layer_sizes=HIDDEN, activation="relu", solver="sgd", learning_rate_init=0.1,
-                            momentum=0.0, nesterovs_momentum=False, batch_size=125, max_iter=40, alpha=0.0,
-                            n_iter_no_change=41, shuffle=True, random_state=0),
+        "coursework_lib LogisticRegression (learning rate 0.1, batch 32, 20 epochs)": (
+            LogisticRegression(
+                learning_rate=0.1, batch_size=32, max_epochs=20, tol=None, random_state=0
+            )
+        ),
+        "coursework_lib MLPClassifier, softplus, batch 128 (40 epochs)": MLPClassifier(
+            max_epochs=40, batch_size=128, **mlp
+        ),
+        "coursework_lib MLPClassifier, softplus, batch 125 (40 epochs)": MLPClassifier(
+            max_epochs=40, batch_size=125, **mlp
+        ),
+        "coursework_lib MLPClassifier, softplus, dropout keep 0.8, batch 125 (150 epochs)": (
+            MLPClassifier(max_epochs=150, batch_size=125, dropout=0.2, **mlp)
+        ),
+        "coursework_lib MLPClassifier, ReLU, batch 125 (40 epochs)": MLPClassifier(
+            max_epochs=40, batch_size=125, **{**mlp, "activation": "relu"}
+        ),
+        "scikit-learn MLPClassifier, ReLU, plain SGD, batch 125 (40 epochs)": SkMLPClassifier(
+            hidden_layer_sizes=HIDDEN,
+            activation="relu",
+            solver="sgd",
+            learning_rate_init=0.1,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            batch_size=125,
+            max_iter=40,
+            alpha=0.0,
+            n_iter_no_change=41,
+            shuffle=True,
+            random_state=0,
+        ),
     }
     rows = []
-    # One BLAS thread: accuracy does not depend on it, and the fit times stay meaningful on a busy machine.
+    # One BLAS thread: accuracy does not depend on it, and the fit times stay meaningful on a busy
+    # machine.
     with threadpool_limits(limits=1, user_api="blas"):
         for name, model in models.items():
             start = time.perf_counter()
@@ -232,8 +294,16 @@ def course_accuracy():
                 warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter epochs by design
                 model.fit(X, y)
             seconds = time.perf_counter() - start
-            rows.append(["test accuracy, course data", name, 1, round(seconds, 2), None,
-                         round(float(model.score(X_test, y_test)), 4)])
+            rows.append(
+                [
+                    "test accuracy, course data",
+                    name,
+                    1,
+                    round(seconds, 2),
+                    None,
+                    round(float(model.score(X_test, y_test)), 4),
+                ]
+            )
     return rows
 
 
@@ -242,35 +312,49 @@ def main():
     X, y, source = timing_images()
     rows = [row for threads in (1, os.cpu_count()) for row in time_epochs(X, y, threads)]
     rows += course_accuracy()
-    widths = [max(len(str(v)) for v in col) for col in zip(COLUMNS, *rows)]
+    widths = [max(len(str(v)) for v in col) for col in zip(COLUMNS, *rows, strict=True)]
     for row in [COLUMNS] + rows:
-        print(" | ".join(str("–" if v is None else v).ljust(w) for v, w in zip(row, widths)))
+        print(
+            " | ".join(
+                str("–" if v is None else v).ljust(w) for v, w in zip(row, widths, strict=True)
+            )
+        )
     notes = [
-        "Epoch time: 784-200-200-200-10, softplus hidden layers, softmax cross-entropy, plain SGD with batch 128 and "
-        "learning rate 0.1, one pass over the images; best of "
-        f"{REPEATS} epochs per implementation, interleaved in one process after a warm-up epoch. 'threads' is the "
-        "number of BLAS threads (threadpoolctl) and PyTorch intra-op threads. Ratio < 1: faster than PyTorch; the "
-        "goal for coursework_lib float32 is <= 0.8.",
-        "coursework_lib's epoch is MLPClassifier.partial_fit: reshuffle, gather each batch into a preallocated "
-        "buffer, forward and backward passes in preallocated buffers, in-place update. PyTorch's is the idiomatic "
-        "loop: randperm, index, forward, CrossEntropyLoss, autograd.grad, torch._foreach_add_ (= torch.optim.SGD "
-        "without momentum). Seed 000's is its learning-rate-sweep loop as written (float64, per-row Python loops "
-        "for one-hot targets and softmax, np.log(1+np.exp(x)), no shuffling).",
+        "Epoch time: 784-200-200-200-10, softplus hidden layers, softmax cross-entropy, plain SGD "
+        f"with batch 128 and learning rate 0.1, one pass over the images; best of {REPEATS} epochs "
+        "per implementation, interleaved in one process after a warm-up epoch. 'threads' is the "
+        "number of BLAS threads (threadpoolctl) and PyTorch intra-op threads. Ratio < 1: faster "
+        "than PyTorch; the goal for coursework_lib float32 is <= 0.8.",
+        "coursework_lib's epoch is MLPClassifier.partial_fit: reshuffle, gather each batch into a "
+        "preallocated buffer, forward and backward passes in preallocated buffers, in-place "
+        "update. PyTorch's is the idiomatic loop: randperm, index, forward, CrossEntropyLoss, "
+        "autograd.grad, torch._foreach_add_ (= torch.optim.SGD without momentum). Sheet 2's is its "
+        "learning-rate-sweep loop as written (float64, per-row Python loops for one-hot targets "
+        "and softmax, np.log(1+np.exp(x)), no shuffling).",
         f"Timing images: {source}; the values do not matter for timing.",
-        "Test accuracy: trained on the course's 5,000 training images, scored on its 1,000 test images after the "
-        "last epoch, random_state=0, one run each (the standard error of an accuracy near 0.9 on 1,000 images is "
-        "about 0.01); 'seconds' is the fit time, one BLAS thread. Batch 128 is the seed's schedule: 5,000 = 39 x 128 "
-        "+ 8, and the 8-image remainder batch makes the loss spike at learning rate 0.1, so the chapters use batches "
-        "of 125, which divide 5,000 (see the MLP chapter).",
-        "scikit-learn has no softplus activation, so its row uses ReLU (and Glorot-uniform initialisation), with "
-        "momentum 0, alpha 0 and early stopping disabled to match the schedule; our ReLU row is the like-for-like "
-        "comparison.",
+        "Test accuracy: trained on the course's 5,000 training images, scored on its 1,000 test "
+        "images after the last epoch, random_state=0, one run each (the standard error of an "
+        "accuracy near 0.9 on 1,000 images is about 0.01); 'seconds' is the fit time, one BLAS "
+        "thread. Batch 128 is Sheet 2's schedule: 5,000 = 39 x 128 + 8, and the 8-image remainder "
+        "batch makes the loss spike at learning rate 0.1, so the chapters use batches of 125, "
+        "which divide 5,000 (see the MLP chapter).",
+        "scikit-learn has no softplus activation, so its row uses ReLU (and Glorot-uniform "
+        "initialisation), with momentum 0, alpha 0 and early stopping disabled to match the "
+        "schedule; our ReLU row is the like-for-like comparison.",
     ]
     if torch is None:
-        notes.append("PyTorch is not installed, so its rows and the ratios are missing: `pip install torch==2.13.0`.")
-    result = {"title": "MLP: epoch time vs PyTorch and the seed's loop, and test accuracy after the course's "
-                       "schedules",
-              "columns": COLUMNS, "rows": rows, "notes": notes, "machine": info}
+        notes.append(
+            "PyTorch is not installed, so its rows and the ratios are missing: "
+            "`pip install torch==2.13.0`."
+        )
+    result = {
+        "title": "MLP: epoch time vs PyTorch and Sheet 2's loop, and test accuracy after the "
+        "course's schedules",
+        "columns": COLUMNS,
+        "rows": rows,
+        "notes": notes,
+        "machine": info,
+    }
     write_results("mlp", result)
 
 

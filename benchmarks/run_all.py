@@ -1,9 +1,11 @@
 """Run every benchmark script in turn (one at a time, so they do not compete for the two cores).
 
-Each `bench_*.py` prints its own comparison table and writes `benchmarks/results/<topic>.json`, which the docs'
-Benchmarks page shows. Run on a quiet machine: `python benchmarks/run_all.py [name ...]`. Like the test suite, it
-reads the course's files from `$COURSEWORK_DATA`, or from `../shared/data/coursework` when that exists.
+Each `bench_*.py` prints its own comparison table and writes `benchmarks/results/<topic>.json`,
+which the docs' Benchmarks page shows. Run on a quiet machine:
+`python benchmarks/run_all.py [name ...]`. Like the test suite, it reads the course's files from
+`$COURSEWORK_DATA`, or from `../shared/data/coursework` when that exists.
 """
+
 import os
 import subprocess
 import sys
@@ -18,12 +20,15 @@ def main(names):
     if names:
         unknown = set(names) - {s.stem.removeprefix("bench_") for s in scripts}
         if unknown:
-            raise SystemExit(f"no benchmark named {sorted(unknown)}; have {[s.stem for s in scripts]}")
+            raise SystemExit(
+                f"no benchmark named {sorted(unknown)}; have {[s.stem for s in scripts]}"
+            )
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
     shared = HERE.parent.parent / "shared" / "data" / "coursework"
     if "COURSEWORK_DATA" not in os.environ and shared.is_dir():
         os.environ["COURSEWORK_DATA"] = str(shared)
-    print(f"course data: {os.environ.get('COURSEWORK_DATA', 'not set (loaders fall back to their defaults)')}")
+    unset = "not set (loaders fall back to their defaults)"
+    print(f"course data: {os.environ.get('COURSEWORK_DATA', unset)}")
     failed = []
     for script in scripts:
         print(f"\n=== {script.name} ===", flush=True)

@@ -7,22 +7,37 @@ __all__ = ['Interval', 'limit_blas_threads', 'HasMethods', 'Integral', 'InvalidP
            'validate_params']
 
 # %% ../nbs/core.ipynb #80909066
+import os
 import threading
 from contextlib import ContextDecorator
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS before the thread controller looks)
-from sklearn.utils._param_validation import HasMethods, InvalidParameterError, Options, StrOptions, validate_params
+import scipy.linalg  # noqa: F401  (loads SciPy's BLAS before the thread controller looks)
+from sklearn.utils._param_validation import (  # noqa: F401  (re-exported: see _all_ below)
+    HasMethods,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils._param_validation import Interval as _SklearnInterval
-from threadpoolctl import ThreadpoolController, threadpool_info
+from threadpoolctl import ThreadpoolController
 
 # %% ../nbs/core.ipynb #30138482
-_all_ = ["HasMethods", "Integral", "InvalidParameterError", "Options", "Real", "StrOptions", "validate_params"]
+_all_ = [
+    "HasMethods",
+    "Integral",
+    "InvalidParameterError",
+    "Options",
+    "Real",
+    "StrOptions",
+    "validate_params",
+]
 
 # %% ../nbs/core.ipynb #bd02dfc3
 class Interval(_SklearnInterval):
-    "scikit-learn's `Interval` constraint, except that a boolean never counts as a number."
+    "scikit-learn's `Interval` constraint, except that a bool never counts as a number."
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
@@ -35,11 +50,23 @@ _controller = None
 
 
 def _blas():
-    "The BLAS libraries loaded in this process (found once: looking costs about a millisecond)."
+    "The BLAS libraries loaded in this process (found once: a look costs a millisecond)."
     global _controller
     if _controller is None:
         _controller = ThreadpoolController().select(user_api="blas")
     return _controller
+
+
+def _policy_threads():
+    "The thread count of a block: 1, or `$COURSEWORK_BLAS_THREADS` (`none`: leave BLAS alone)."
+    value = os.environ.get("COURSEWORK_BLAS_THREADS", "1").strip().lower()
+    if value == "none":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(
+            f"COURSEWORK_BLAS_THREADS must be a positive integer or 'none', got {value!r}"
+        )
+    return int(value)
 
 # %% ../nbs/core.ipynb #5f67cba7
 class limit_blas_threads(ContextDecorator):
@@ -49,7 +76,8 @@ class limit_blas_threads(ContextDecorator):
         global _open_blocks, _saved_limits
         with _lock:
             if _open_blocks == 0:
-                _saved_limits = _blas().limit(limits=1)
+                threads = _policy_threads()
+                _saved_limits = None if threads is None else _blas().limit(limits=threads)
             _open_blocks += 1
         return self
 
@@ -57,7 +85,7 @@ class limit_blas_threads(ContextDecorator):
         global _open_blocks, _saved_limits
         with _lock:
             _open_blocks -= 1
-            if _open_blocks == 0:
+            if _open_blocks == 0 and _saved_limits is not None:
                 _saved_limits.restore_original_limits()
                 _saved_limits = None
         return False

@@ -6,53 +6,68 @@
 __all__ = ['softplus', 'sigmoid', 'relu', 'logsumexp', 'log_softmax', 'softmax', 'one_hot', 'cross_entropy', 'minibatches']
 
 # %% ../nbs/02_functional.ipynb #2da1a318
-import numbers
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils import check_random_state
+
+from .core import Interval, validate_params
 
 # %% ../nbs/02_functional.ipynb #c5a1fe89
-def _as_float(x):
+def _as_float(x, name="x"):
     x = np.asarray(x)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
     if x.dtype.kind != "f":
-        raise TypeError(f"expected real numbers, got an array of dtype {x.dtype}")
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {x.dtype}")
     return x
 
 # %% ../nbs/02_functional.ipynb #d9df9a60
-def softplus(x):
-    "log(1 + exp(x)) without overflow: `np.logaddexp(0, x)`."
+def softplus(
+    x: np.ndarray,  # real numbers, any shape (or a scalar)
+) -> np.ndarray:
+    "log(1 + exp(x)) without overflow, eq. (1): `np.logaddexp(0, x)`."
     x = _as_float(x)
-    # logaddexp evaluates exp(-|x|); underflowing to 0 for |x| > 745 is the correctly rounded result.
+    # logaddexp evaluates exp(-|x|); underflowing to 0 for |x| > 745 is the correctly rounded
+    # result.
     with np.errstate(under="ignore"):
         return np.logaddexp(x.dtype.type(0), x)[()]
 
 # %% ../nbs/02_functional.ipynb #704b7b83
-def sigmoid(x):
-    "The logistic function 1/(1+exp(-x)), branch-stable (equivalent to `scipy.special.expit`)."
+def sigmoid(
+    x: np.ndarray,  # real numbers, any shape (or a scalar)
+) -> np.ndarray:
+    """The logistic function 1/(1+exp(-x)) of eq. (2), branch-stable (equivalent to
+    `scipy.special.expit`)."""
     x = _as_float(x)
-    # Only exp(-|x|) <= 1 is evaluated; its underflow to 0 for |x| > 745 is the correctly rounded result.
+    # Only exp(-|x|) <= 1 is evaluated; its underflow to 0 for |x| > 745 is the correctly rounded
+    # result.
     with np.errstate(under="ignore"):
         e = np.exp(-np.abs(x))
         r = 1 / (1 + e)
         return np.where(x >= 0, r, e * r)[()]
 
 # %% ../nbs/02_functional.ipynb #8aabf0db
-def relu(x):
+def relu(
+    x: np.ndarray,  # real numbers, any shape (or a scalar)
+) -> np.ndarray:
     "max(x, 0), elementwise; nan propagates."
     x = _as_float(x)
     return np.maximum(x, x.dtype.type(0))[()]
 
 # %% ../nbs/02_functional.ipynb #e1a9f832
-def _shift_by_max(a, axis):
+def _shift_by_max(a, axis, name="a"):
     "(a - m, m) with m the maximum along `axis` (kept), replaced by 0 where infinite."
-    a = _as_float(a)
+    a = _as_float(a, name)
+    if not isinstance(axis, Integral) or isinstance(axis, bool):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
     if a.ndim == 0:
-        raise ValueError("expected at least a 1-d array")
+        raise ValueError(f"{name} must be at least a 1-d array, got a scalar")
     if a.shape[axis] == 0:
-        raise ValueError(f"cannot reduce over the empty axis {axis} of an array of shape {a.shape}")
+        raise ValueError(f"cannot reduce {name} over its empty axis {axis} (shape {a.shape})")
     m = np.max(a, axis=axis, keepdims=True)
-    # An infinite maximum cannot be factored out (inf - inf = nan); 0 is a harmless shift for those rows.
+    # An infinite maximum cannot be factored out (inf - inf = nan); 0 is a harmless shift for those
+    # rows.
     m = np.where(np.isfinite(m), m, 0)
     return a - m, m
 
@@ -63,43 +78,60 @@ def _log_sum_exp_shifted(s, axis):
         return np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 
-def logsumexp(a, axis=-1, keepdims=False):
-    "log(sum(exp(a), axis)) computed as m + log(sum(exp(a - m))) with m the maximum along `axis`."
+def logsumexp(
+    a: np.ndarray,  # real numbers, at least 1-d
+    axis: int = -1,  # the axis to reduce
+    keepdims: bool = False,  # keep the reduced axis with length 1
+) -> np.ndarray:
+    """log(sum(exp(a), axis)) by the log-sum-exp trick, eq. (3): m + log(sum(exp(a - m))), m the
+    maximum along `axis`."""
     s, m = _shift_by_max(a, axis)
     out = _log_sum_exp_shifted(s, axis) + m
     return (out if keepdims else np.squeeze(out, axis=axis))[()]
 
 # %% ../nbs/02_functional.ipynb #f4949681
-def log_softmax(z, axis=-1):
-    "Log of the softmax along `axis`: (z - m) - log(sum(exp(z - m)))."
-    s, _ = _shift_by_max(z, axis)
+def log_softmax(
+    z: np.ndarray,  # logits, at least 1-d
+    axis: int = -1,  # the axis of the classes
+) -> np.ndarray:
+    "Log of the softmax along `axis`, eq. (4): (z - m) - log(sum(exp(z - m)))."
+    s, _ = _shift_by_max(z, axis, "z")
     # Subtracting from the shifted s (not z - logsumexp(z)) avoids cancelling against a large m.
     return (s - _log_sum_exp_shifted(s, axis))[()]
 
 
-def softmax(z, axis=-1):
-    "exp(z - m) / sum(exp(z - m)) along `axis`, with m the maximum."
-    s, _ = _shift_by_max(z, axis)
+def softmax(
+    z: np.ndarray,  # logits, at least 1-d
+    axis: int = -1,  # the axis of the classes
+) -> np.ndarray:
+    "exp(z - m) / sum(exp(z - m)) along `axis`, with m the maximum: eq. (4)."
+    s, _ = _shift_by_max(z, axis, "z")
     with np.errstate(under="ignore"):
         e = np.exp(s)
         return (e / np.sum(e, axis=axis, keepdims=True))[()]
 
 # %% ../nbs/02_functional.ipynb #4c347112
-def _check_labels(y, n_classes):
-    if not isinstance(n_classes, numbers.Integral) or isinstance(n_classes, bool) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+def _check_labels(y, n_classes, name="y"):
     y = np.asarray(y)
     if y.ndim != 1:
-        raise ValueError(f"labels must be a 1-d array, got shape {y.shape}")
+        raise ValueError(f"{name} (the labels) must be a 1-d array, got shape {y.shape}")
     if y.dtype.kind not in "iu":
-        raise TypeError(f"labels must be integers 0..n_classes-1, got dtype {y.dtype}")
+        raise TypeError(f"{name} (the labels) must be integers 0..n_classes-1, got dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         bad = y[(y < 0) | (y >= n_classes)]
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {bad[:5].tolist()}")
+        raise ValueError(
+            f"{name} (the labels) must lie in 0..{n_classes - 1}, got {bad[:5].tolist()}"
+        )
     return y
 
 
-def one_hot(y, n_classes):
+@validate_params(
+    {"n_classes": [Interval(Integral, 1, None, closed="left")]}, prefer_skip_nested_validation=True
+)
+def one_hot(
+    y: np.ndarray,  # integer labels in 0..n_classes-1, 1-d
+    n_classes: int,  # the number of classes K
+) -> np.ndarray:
     "Float64 matrix of shape (len(y), n_classes) with a 1 at (i, y[i])."
     y = _check_labels(y, n_classes)
     out = np.zeros((y.size, n_classes))
@@ -107,11 +139,18 @@ def one_hot(y, n_classes):
     return out
 
 # %% ../nbs/02_functional.ipynb #d9ad728c
-def cross_entropy(log_probs, y):
-    "Mean negative log-likelihood -mean_i log_probs[i, y[i]] (= mean KL divergence to the one-hot targets)."
-    log_probs = _as_float(log_probs)
-    if log_probs.ndim != 2:
-        raise ValueError(f"log_probs must have shape (n_samples, n_classes), got {log_probs.shape}")
+def cross_entropy(
+    log_probs: np.ndarray,  # log-probabilities, (n_samples, n_classes), e.g. from `log_softmax`
+    y: np.ndarray,  # integer labels, (n_samples,)
+) -> float:
+    """Mean negative log-likelihood -mean_i log_probs[i, y[i]], eq. (5) (= mean KL divergence to
+    one-hot targets)."""
+    log_probs = _as_float(log_probs, "log_probs")
+    if log_probs.ndim != 2 or log_probs.shape[1] == 0:
+        raise ValueError(
+            "log_probs must have shape (n_samples, n_classes) with n_classes >= 1, got "
+            f"{log_probs.shape}"
+        )
     y = _check_labels(y, log_probs.shape[1])
     if y.size != log_probs.shape[0]:
         raise ValueError(f"log_probs has {log_probs.shape[0]} rows but y has {y.size} labels")
@@ -120,19 +159,30 @@ def cross_entropy(log_probs, y):
     return float(-np.mean(log_probs[np.arange(y.size), y]))
 
 # %% ../nbs/02_functional.ipynb #b657c957
-def minibatches(n_samples, batch_size, rng=None, shuffle=True):
-    "Yield index arrays covering range(n_samples) once, in batches of `batch_size` (the last one may be smaller)."
-    for value, name in ((n_samples, "n_samples"), (batch_size, "batch_size")):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an integer, got {value!r}")
-    if n_samples < 0:
-        raise ValueError(f"n_samples must be >= 0, got {n_samples}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state", np.random.Generator],
+        "shuffle": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def minibatches(
+    n_samples: int,  # the number of samples N
+    batch_size: int,  # indices per batch; the last batch may be smaller
+    random_state=None,  # None, an int, a RandomState or a Generator: the order
+    shuffle: bool = True,  # a new random order every call; False gives 0..N-1
+):
+    """Yield index arrays covering range(n_samples) once, in batches of `batch_size` (the last one
+    may be smaller)."""
     if shuffle:
-        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
-            rng = np.random.default_rng(rng)
+        rng = (
+            random_state
+            if isinstance(random_state, np.random.Generator)
+            else check_random_state(random_state)
+        )
         order = rng.permutation(n_samples)
     else:
         order = np.arange(n_samples)
-    return (order[start:start + batch_size] for start in range(0, n_samples, batch_size))
+    return (order[start : start + batch_size] for start in range(0, n_samples, batch_size))

@@ -6,36 +6,49 @@
 __all__ = ['TINY', 'numerical_gradient', 'relative_error', 'check_gradients']
 
 # %% ../nbs/01_gradcheck.ipynb #91f2b2ab
+from collections.abc import Callable
+from numbers import Real
+
 import numpy as np
+
+from .core import Interval, validate_params
 
 # %% ../nbs/01_gradcheck.ipynb #2ace9562
 def _check_float64_array(x, name):
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray of float64, got {type(x).__name__}")
     if x.dtype != np.float64:
-        raise TypeError(f"{name} must have dtype float64 (finite differences need double precision), got {x.dtype}")
-
-
-def _check_eps(eps):
-    if not (np.isscalar(eps) and np.isreal(eps) and np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+        raise TypeError(
+            f"{name} must have dtype float64 (finite differences need double precision), got "
+            f"{x.dtype}"
+        )
 
 
 def _scalar_value(value, where):
     if np.ndim(value) != 0:
-        raise TypeError(f"f() must return a scalar, got an array of shape {np.shape(value)} {where}")
+        raise TypeError(
+            f"f() must return a scalar, got an array of shape {np.shape(value)} {where}"
+        )
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"f() returned {value} {where}")
     return value
 
+
+_POSITIVE = Interval(Real, 0, np.inf, closed="neither")  # eps and rtol: positive and finite
+
 # %% ../nbs/01_gradcheck.ipynb #5d456991
-def numerical_gradient(f, x, eps=1e-6):
-    "Central-difference gradient of the scalar `f()` w.r.t. the float64 array `x`, which `f` reads in place."
+@validate_params({"f": [callable], "eps": [_POSITIVE]}, prefer_skip_nested_validation=True)
+def numerical_gradient(
+    f: Callable[[], float],  # the objective, a closure that reads `x` in place
+    x: np.ndarray,  # float64 array of parameters, perturbed one entry at a time and restored
+    eps: float = 1e-6,  # the step; 1e-6 sits on the flat bottom of the error curve
+) -> np.ndarray:
+    """Central-difference gradient of the scalar `f()` w.r.t. the float64 array `x`: implements eq.
+    (1)."""
     _check_float64_array(x, "x")
     if not x.flags.writeable:
         raise ValueError("x must be writeable: it is perturbed in place (and restored)")
-    _check_eps(eps)
     grad = np.empty(x.shape, dtype=np.float64)
     # np.ndindex works for any strides, so x may be a view into the arrays f actually reads.
     for idx in np.ndindex(x.shape):
@@ -58,8 +71,12 @@ def numerical_gradient(f, x, eps=1e-6):
 TINY = np.finfo(np.float64).tiny
 
 
-def relative_error(analytic, numeric):
-    "Max elementwise `|a-n| / max(|a|+|n|, TINY)`: symmetric, scale-free, in [0, 1]; 0/0 counts as agreement."
+def relative_error(
+    analytic: np.ndarray,  # the gradient as derived
+    numeric: np.ndarray,  # the gradient by finite differences, same shape
+) -> float:
+    """Max elementwise `|a-n| / max(|a|+|n|, TINY)` of eq. (2): symmetric, scale-free, in [0, 1];
+    0/0 is agreement."""
     a, n = np.asarray(analytic), np.asarray(numeric)
     for arr, name in ((a, "analytic"), (n, "numeric")):
         if arr.dtype.kind not in "iuf":
@@ -70,31 +87,57 @@ def relative_error(analytic, numeric):
     for arr, name in ((a, "analytic"), (n, "numeric")):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains nan or inf")
-    denom = np.maximum(np.abs(a) + np.abs(n), TINY)
+    # Halved, |a| + |n| cannot overflow (it would for |a| + |n| > 1.8e308 and give inf/inf = nan);
+    # halving a normal
+    # float is exact, so the ratio is unchanged.
+    a, n = a / 2, n / 2
+    denom = np.maximum(np.abs(a) + np.abs(n), TINY / 2)
     return float(np.max(np.abs(a - n) / denom, initial=0.0))
 
-# %% ../nbs/01_gradcheck.ipynb #eb97b1c3
-def check_gradients(f, params, grads, eps=1e-6, rtol=1e-6):
-    "Compare `grads[name]` with the central-difference gradient of `f()` w.r.t. `params[name]` (in place) for every name."
-    if not isinstance(params, dict) or not isinstance(grads, dict):
-        raise TypeError("params and grads must be dicts mapping a parameter name to an array")
+# %% ../nbs/01_gradcheck.ipynb #66e855d3
+def _check_pairs(params, grads):
+    "The parameter and gradient dicts name the same float64 arrays, of equal shapes."
     if not params:
         raise ValueError("params is empty: nothing to check")
     if params.keys() != grads.keys():
         missing, extra = sorted(set(params) - set(grads)), sorted(set(grads) - set(params))
-        raise ValueError(f"params and grads must have the same names: missing from grads {missing}, "
-                         f"extra in grads {extra}")
-    if not (np.isscalar(rtol) and np.isfinite(rtol) and rtol > 0):
-        raise ValueError(f"rtol must be a positive finite number, got {rtol!r}")
+        raise ValueError(
+            f"params and grads must have the same names: missing from grads {missing}, "
+            f"extra in grads {extra}"
+        )
     for name in params:
         _check_float64_array(params[name], f"params[{name!r}]")
         _check_float64_array(grads[name], f"grads[{name!r}]")
         if params[name].shape != grads[name].shape:
-            raise ValueError(f"params[{name!r}] has shape {params[name].shape} but grads[{name!r}] has shape "
-                             f"{grads[name].shape}")
-    errors = {name: relative_error(grads[name], numerical_gradient(f, params[name], eps=eps)) for name in params}
-    worst = max(errors, key=errors.get)
-    if errors[worst] > rtol:
-        raise AssertionError(f"gradient check failed: parameter {worst!r} has relative error {errors[worst]:.3e} "
-                             f"> rtol={rtol:.1e} (all: " + ", ".join(f"{k}={v:.1e}" for k, v in errors.items()) + ")")
+            raise ValueError(
+                f"params[{name!r}] has shape {params[name].shape} but grads[{name!r}] has shape "
+                f"{grads[name].shape}"
+            )
+
+# %% ../nbs/01_gradcheck.ipynb #eb97b1c3
+@validate_params(
+    {"f": [callable], "params": [dict], "grads": [dict], "eps": [_POSITIVE], "rtol": [_POSITIVE]},
+    prefer_skip_nested_validation=True,
+)
+def check_gradients(
+    f: Callable[[], float],  # the objective, a closure over the arrays in `params`
+    params: dict,  # name -> float64 parameter array, perturbed in place and restored
+    grads: dict,  # name -> analytic gradient of f w.r.t. params[name], same shape
+    eps: float = 1e-6,  # finite-difference step
+    rtol: float = 1e-6,  # the largest relative error (eq. (2)) that passes
+) -> dict:
+    "Compare each `grads[name]` with the central-difference gradient of `f()`; the errors by name."
+    _check_pairs(params, grads)
+    errors = {
+        name: relative_error(grads[name], numerical_gradient(f, params[name], eps=eps))
+        for name in params
+    }
+    # `not error <= rtol`, not `error > rtol`: a nan error must fail the check, never pass it.
+    failed = [name for name, error in errors.items() if not error <= rtol]
+    if failed:
+        worst = max(failed, key=lambda name: np.inf if np.isnan(errors[name]) else errors[name])
+        raise AssertionError(
+            f"gradient check failed: parameter {worst!r} has relative error {errors[worst]:.3e} "
+            f"> rtol={rtol:.1e} (all: " + ", ".join(f"{k}={v:.1e}" for k, v in errors.items()) + ")"
+        )
     return errors

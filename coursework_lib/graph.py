@@ -7,69 +7,122 @@ __all__ = ['correlation_graph', 'check_adjacency', 'degree_centrality', 'normali
            'connected_components', 'spectral_embedding', 'SpectralClustering', 'FiedlerPartition', 'fiedler_partition']
 
 # %% ../nbs/11_graph.ipynb #48a5fcc7
-import numbers
 import warnings
 from typing import NamedTuple
 
 import numpy as np
+from fastcore.basics import patch
+from numpy.typing import ArrayLike
 from scipy import linalg
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_array, validate_data
 
 from .cluster import KMeans
+from .core import Integral, Interval, Real, limit_blas_threads, validate_params
 
 # %% ../nbs/11_graph.ipynb #abf7f267
-def correlation_graph(X, threshold=0.75):
-    "Weighted adjacency of the features of X (columns = nodes): |Pearson r| where |r| > threshold, else 0; zero diagonal."
+def _column_scales(X):
+    "A power of two near each column's largest magnitude: an exact divisor that puts it near 1."
+    top = np.abs(X).max(axis=0)
+    return 2.0 ** np.frexp(np.where(top > 0, top, 1.0))[1]
+
+
+@validate_params(
+    {"X": ["array-like"], "threshold": [Interval(Real, 0, 1, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+@limit_blas_threads()
+def correlation_graph(
+    X: ArrayLike,  # data, shape (n_samples, n_features); the features (columns) are the nodes
+    threshold: float = 0.75,  # τ: an edge where |r| > τ
+) -> np.ndarray:
+    "Weighted adjacency (1) between the columns of X: |Pearson r| where |r| > threshold, else 0."
     X = check_array(X, dtype=np.float64, ensure_min_samples=2)
-    if not (isinstance(threshold, numbers.Real) and 0 <= threshold < 1):
-        raise ValueError(f"threshold must be a number in [0, 1), got {threshold!r}")
     constant = np.flatnonzero(np.ptp(X, axis=0) == 0)
     if constant.size:
-        raise ValueError(f"features {constant.tolist()} are constant: their correlation is undefined")
-    r = np.abs(np.corrcoef(X, rowvar=False))
+        raise ValueError(
+            f"features {constant.tolist()} are constant: their correlation is undefined"
+        )
+    r = np.abs(np.corrcoef(X / _column_scales(X), rowvar=False))
     r = (r + r.T) / 2  # corrcoef's rounding can leave the two triangles a few ulps apart
     A = np.where(r > threshold, r, 0.0)
     np.fill_diagonal(A, 0.0)
     return A
 
 # %% ../nbs/11_graph.ipynb #9bd16907
-def check_adjacency(A):
-    "A checked to be a weighted adjacency matrix (square, finite, symmetric, >= 0); returns its float64 symmetric part."
+@validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
+def check_adjacency(
+    A: ArrayLike,  # weighted adjacency matrix, shape (n_nodes, n_nodes)
+) -> np.ndarray:
+    "A checked as a weighted adjacency matrix (square, finite, symmetric, >= 0), as float64."
     A = check_array(A, dtype=np.float64)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"adjacency matrix must be square, got shape {A.shape}")
     negative = np.argwhere(A < 0)
     if negative.size:
         i, j = negative[0]
-        raise ValueError(f"Negative values in data: adjacency matrix has negative weights (e.g. A[{i}, {j}] = "
-                         f"{A[i, j]:g}); weights must be >= 0")
-    asym = np.abs(A - A.T).max()
-    if asym > 1e-10 * A.max():
-        raise ValueError(f"adjacency matrix must be symmetric (an undirected graph); max |A - A.T| = {asym:g}")
-    return (A + A.T) / 2  # exactly symmetric; equal to A when A already is
+        raise ValueError(
+            f"Negative values in data: adjacency matrix has negative weights (e.g. A[{i}, {j}] = "
+            f"{A[i, j]:g}); weights must be >= 0"
+        )
+    asymmetric = np.argwhere(np.abs(A - A.T) > 1e-10 * np.maximum(A, A.T))
+    if asymmetric.size:
+        i, j = asymmetric[0]
+        raise ValueError(
+            "adjacency matrix must be symmetric (an undirected graph): "
+            f"A[{i}, {j}] = {A[i, j]:g} but "
+            f"A[{j}, {i}] = {A[j, i]:g}"
+        )
+    return (
+        0.5 * A + 0.5 * A.T
+    )  # exactly symmetric, equal to A when A already is; halves cannot overflow
 
 # %% ../nbs/11_graph.ipynb #464e0b41
-def degree_centrality(A):
-    "Weighted degree d_a = sum_b A[a, b] of every node."
-    return check_adjacency(A).sum(axis=1)
+@validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
+def degree_centrality(
+    A: ArrayLike,  # weighted adjacency matrix, shape (n_nodes, n_nodes)
+) -> np.ndarray:
+    "Weighted degree d_a = sum_b A[a, b] of every node, eq. (2)."
+    A = check_adjacency(A)
+    with np.errstate(over="ignore"):  # an overflow is reported below, as an error
+        d = A.sum(axis=1)
+    if not np.isfinite(d).all():
+        raise ValueError(
+            "A has weights too large: the weighted degrees overflow float64; rescale A"
+        )
+    return d
 
 # %% ../nbs/11_graph.ipynb #f9e95579
-def normalized_laplacian(A):
-    "Symmetric normalised Laplacian I - D^{-1/2} A D^{-1/2}; isolated nodes get a zero row and column (Chung's convention)."
-    A = check_adjacency(A)
+def _scaled(A):
+    "A divided by a power of two near its largest weight (exact): no overflow."
+    top = A.max(initial=0.0)
+    return A / 2.0 ** np.frexp(top)[1] if top > 0 else A
+
+# %% ../nbs/11_graph.ipynb #d4dcb303
+@validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
+def normalized_laplacian(
+    A: ArrayLike,  # weighted adjacency matrix, shape (n_nodes, n_nodes)
+) -> np.ndarray:
+    "Normalised Laplacian (3), I - D^{-1/2} A D^{-1/2}; isolated nodes: zero row, column."
+    A = _scaled(check_adjacency(A))
     d = A.sum(axis=1)
     connected = d > 0
     inv_sqrt = np.zeros_like(d)
     inv_sqrt[connected] = 1.0 / np.sqrt(d[connected])
-    L = -(np.outer(inv_sqrt, inv_sqrt) * A)  # s_a·s_b is exactly s_b·s_a: L is symmetric bit for bit
+    L = -(
+        np.outer(inv_sqrt, inv_sqrt) * A
+    )  # s_a·s_b is exactly s_b·s_a: L is symmetric bit for bit
     L[np.diag_indices_from(L)] += connected
     return L
 
 # %% ../nbs/11_graph.ipynb #dbfc794f
-def zero_eigenvalue_tolerance(A):
-    "sqrt(δ·γ): δ = 2nε bounds the rounding of eigh's eigenvalues, γ = w_min/((n-1)·vol) the smallest non-zero one."
-    A = check_adjacency(A)
+@validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
+def zero_eigenvalue_tolerance(
+    A: ArrayLike,  # weighted adjacency matrix, shape (n_nodes, n_nodes)
+) -> float:
+    "sqrt(δ·γ): δ = 2nε bounds eigh's rounding, γ = w_min/((n-1)·vol) bounds λ > 0 below."
+    A = _scaled(check_adjacency(A))  # γ is scale-free; scaled, vol cannot overflow
     n = A.shape[0]
     rounding = 2 * n * np.finfo(np.float64).eps
     weights = A[A > 0]
@@ -77,13 +130,27 @@ def zero_eigenvalue_tolerance(A):
         return rounding  # L = 0 exactly: every eigenvalue is an exact zero
     gap = weights.min() / (max(n - 1, 1) * A.sum())
     if gap <= rounding:
-        warnings.warn(f"the spectral gap bound {gap:.2g} is below the rounding level {rounding:.2g}: the number of "
-                      "zero eigenvalues cannot be told apart reliably", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"the spectral gap bound {gap:.2g} is below the rounding level {rounding:.2g}: "
+            "the number of "
+            "zero eigenvalues cannot be told apart reliably",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return float(np.sqrt(rounding * gap))
 
 # %% ../nbs/11_graph.ipynb #cefea5b0
-def connected_components(A, tol=None):
-    "(n_components, labels) from the zero eigenvalues of the normalised Laplacian; tol: zero_eigenvalue_tolerance(A)."
+@validate_params(
+    {"A": ["array-like"], "tol": [Interval(Real, 0, None, closed="left"), None]},
+    prefer_skip_nested_validation=True,
+)
+@limit_blas_threads()
+def connected_components(
+    A: ArrayLike,  # weighted adjacency matrix, shape (n_nodes, n_nodes)
+    tol: float
+    | None = None,  # eigenvalues <= tol count as zero; None: zero_eigenvalue_tolerance(A)
+) -> tuple:
+    "(n_components, labels) from the zero eigenvalues of the normalised Laplacian."
     A = check_adjacency(A)
     if tol is None:
         tol = zero_eigenvalue_tolerance(A)
@@ -93,53 +160,77 @@ def connected_components(A, tol=None):
     norms = np.linalg.norm(null, axis=1)
     if r > 0 and norms.min() > np.sqrt(np.finfo(np.float64).eps):
         null = null / norms[:, None]
-        # Label each node by the first node whose normalised row is (numerically) its own: same component.
+        # Label each node by the first node whose normalised row is (numerically) its own.
         first = (null @ null.T > 0.5).argmax(axis=1)
         _, labels = np.unique(first, return_inverse=True)
         if labels.max() + 1 == r:
             return r, labels
-    raise ValueError(f"tol={tol:g} does not separate the zero eigenvalues from the rest: {r} eigenvalues are <= tol, "
-                     "but their eigenvectors do not split the nodes into as many groups")
+    raise ValueError(
+        f"tol={tol:g} does not separate the zero eigenvalues from the rest: "
+        f"{r} eigenvalues are <= tol, "
+        "but their eigenvectors do not split the nodes into as many groups"
+    )
 
 # %% ../nbs/11_graph.ipynb #beca1388
 def _normalize_rows(U):
-    "Rows scaled to unit length; rows below sqrt(eps) × the largest row norm are rounding noise and stay zero."
+    "Rows scaled to unit length; rows below sqrt(eps) × the largest norm are noise and stay zero."
     norms = np.linalg.norm(U, axis=1)
     informative = norms > np.sqrt(np.finfo(np.float64).eps) * norms.max()
     T = np.zeros_like(U)
     T[informative] = U[informative] / norms[informative, None]
     return T
 
-
-def spectral_embedding(A, n_components):
-    "Rows of the eigenvectors of the n_components smallest eigenvalues of the normalised Laplacian, normalised (NJW)."
+# %% ../nbs/11_graph.ipynb #d0fa8686
+@validate_params(
+    {"A": ["array-like"], "n_components": [Interval(Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+@limit_blas_threads()
+def spectral_embedding(
+    A: ArrayLike,  # weighted adjacency matrix, shape (n_nodes, n_nodes)
+    n_components: int,  # k: eigenvectors of the k smallest eigenvalues, at most n_nodes
+) -> np.ndarray:
+    "Steps 1-2 of (4): eigenvectors of the k smallest eigenvalues of L, rows normalised; (n, k)."
     A = check_adjacency(A)
     n = A.shape[0]
-    if not (isinstance(n_components, numbers.Integral) and 1 <= n_components <= n):
-        raise ValueError(f"n_components must be an integer between 1 and the number of nodes {n}, got {n_components!r}")
+    if n_components > n:
+        raise ValueError(
+            f"n_components must be an integer between 1 and the number of nodes {n}, "
+            f"got {n_components!r}"
+        )
     _, U = linalg.eigh(normalized_laplacian(A), subset_by_index=[0, n_components - 1])
     return _normalize_rows(U)
 
 # %% ../nbs/11_graph.ipynb #3d4c33fd
 class SpectralClustering(ClusterMixin, BaseEstimator):
-    "Ng–Jordan–Weiss spectral clustering of a graph given by its (precomputed) weighted adjacency matrix."
+    """Ng–Jordan–Weiss spectral clustering (4) of a graph given by its weighted adjacency matrix.
 
-    def __init__(self, n_clusters=8, *, n_init=10, random_state=None):
+    Attributes
+    ----------
+    embedding_ : ndarray of shape (n_nodes, n_clusters)
+        Row-normalised eigenvectors of the n_clusters smallest eigenvalues of the Laplacian.
+    labels_ : ndarray of shape (n_nodes,)
+        Cluster of every node: k-means on the rows of `embedding_`.
+    n_features_in_ : int
+        Number of nodes (columns of the adjacency matrix) seen in `fit`.
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_clusters: int = 8,  # number of clusters k (and of eigenvectors)
+        *,
+        n_init: int = 10,  # k-means runs on the embedding, the best kept
+        random_state=None,  # seed, RandomState, or None (numpy's global random state), for k-means
+    ):
         self.n_clusters = n_clusters
         self.n_init = n_init
         self.random_state = random_state
-
-    def fit(self, X, y=None):
-        "X: the n×n weighted adjacency matrix. Sets labels_ and embedding_ (the row-normalised eigenvectors)."
-        A = check_adjacency(validate_data(self, X, dtype=np.float64))
-        k = self.n_clusters
-        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"n_clusters must be a positive integer, got {k!r}")
-        if A.shape[0] < k:
-            raise ValueError(f"n_samples={A.shape[0]} should be >= n_clusters={k}.")
-        self.embedding_ = spectral_embedding(A, k)
-        self.labels_ = KMeans(k, n_init=self.n_init, random_state=self.random_state).fit(self.embedding_).labels_
-        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -147,23 +238,55 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         tags.input_tags.positive_only = True
         return tags
 
+# %% ../nbs/11_graph.ipynb #33e8ad5a
+@patch
+def fit(
+    self: SpectralClustering,
+    X: ArrayLike,  # the weighted adjacency matrix, shape (n_nodes, n_nodes)
+    y=None,  # ignored
+) -> SpectralClustering:
+    "Spectral clustering (4) of the graph X: sets embedding_ and labels_."
+    self._validate_params()
+    A = check_adjacency(validate_data(self, X, dtype=np.float64))
+    k = self.n_clusters
+    if A.shape[0] < k:
+        raise ValueError(f"n_samples={A.shape[0]} should be >= n_clusters={k}.")
+    with limit_blas_threads():
+        embedding = spectral_embedding(A, k)
+        labels = (
+            KMeans(k, n_init=self.n_init, random_state=self.random_state).fit(embedding).labels_
+        )
+    self.embedding_, self.labels_ = embedding, labels
+    return self
+
 # %% ../nbs/11_graph.ipynb #ae56ce59
 class FiedlerPartition(NamedTuple):
+    "The result of `fiedler_partition`."
+
     labels: np.ndarray  # 1 where the Fiedler vector is positive, else 0
-    vector: np.ndarray  # the second eigenvector of the normalised Laplacian, largest-magnitude entry positive
+    vector: (
+        np.ndarray
+    )  # the second eigenvector of the normalised Laplacian, largest-magnitude entry positive
     value: float  # its eigenvalue (the algebraic connectivity of the normalised Laplacian)
 
-
-def fiedler_partition(A):
-    "Split a graph in two by the sign of the second eigenvector of its normalised Laplacian."
+# %% ../nbs/11_graph.ipynb #30146308
+@validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
+@limit_blas_threads()
+def fiedler_partition(
+    A: ArrayLike,  # adjacency of a connected graph, shape (n_nodes, n_nodes), n_nodes >= 2
+) -> FiedlerPartition:
+    "Eq. (5): split a graph in two by the sign of the second eigenvector of its Laplacian (3)."
     A = check_adjacency(A)
     if A.shape[0] < 2:
         raise ValueError(f"a partition needs at least 2 nodes, got {A.shape[0]}")
     eigenvalues, vectors = linalg.eigh(normalized_laplacian(A), subset_by_index=[0, 1])
     if eigenvalues[1] <= zero_eigenvalue_tolerance(A):
-        warnings.warn("the graph is disconnected (second eigenvalue 0): the split is an arbitrary zero-weight cut "
-                      "between unions of components; partition each connected component instead", UserWarning,
-                      stacklevel=2)
-    vector = vectors[:, 1]
-    vector = vector * np.sign(vector[np.argmax(np.abs(vector))])
+        warnings.warn(
+            "the graph is disconnected (second eigenvalue 0): "
+            "the split is an arbitrary zero-weight cut "
+            "between unions of components; partition each connected component instead",
+            UserWarning,
+            stacklevel=2,
+        )
+    vector = svd_flip(vectors[:, 1:].copy(), None)[0][:, 0]
     return FiedlerPartition((vector > 0).astype(np.intp), vector, float(eigenvalues[1]))

@@ -8,11 +8,18 @@ __all__ = ['within_cluster_dispersion', 'between_cluster_dispersion', 'calinski_
 
 # %% ../nbs/09_metrics.ipynb #c5f89d75
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
+from scipy import sparse as _sparse  # `contingency_table` has an argument named sparse
 from sklearn.utils.validation import check_array, check_consistent_length, check_X_y
-from threadpoolctl import ThreadpoolController
+
+from .core import limit_blas_threads, validate_params
 
 # %% ../nbs/09_metrics.ipynb #4b2a4437
+# rows per block: its float64 copy and residuals (256 × 784 × 8 B = 1.6 MB for MNIST) stay in cache
+_BLOCK = 256
+
+
 def _encode(labels):
     "The sorted distinct labels and the code (0..k-1) of each sample."
     classes, codes = np.unique(labels, return_inverse=True)
@@ -25,41 +32,47 @@ def _indicator(codes, k):
     return sparse.csr_array((np.ones(n), codes, np.arange(n + 1)), shape=(n, k))
 
 
-def _cluster_sums(X, codes, k):
-    "Z^T X, the per-cluster sums of the rows of X: a dense BLAS product for k <= 64 clusters, sparse beyond."
-    if k > 64:
-        return _indicator(codes, k).T @ X
-    n = codes.shape[0]
-    indicator_t = np.zeros((k, n))
-    indicator_t[codes, np.arange(n)] = 1.0
-    return indicator_t @ X
-
-# %% ../nbs/09_metrics.ipynb #5ae9d463
-_BLOCK = 256  # rows: a block's float64 copy and its residuals (256 × 784 × 8 B = 1.6 MB for MNIST) stay in cache
-# Per-block products are too small to gain from BLAS threads, and on a busy machine the hand-offs between threads cost
-# far more than the arithmetic (scikit-learn's k-means limits BLAS to one thread for the same reason).
-_BLAS = ThreadpoolController()
-
-
 def _row_blocks(X, codes):
     "(rows as float64, their codes) for consecutive blocks of _BLOCK samples."
     for start in range(0, codes.shape[0], _BLOCK):
-        yield X[start:start + _BLOCK].astype(np.float64, copy=False), codes[start:start + _BLOCK]
+        yield (
+            X[start : start + _BLOCK].astype(np.float64, copy=False),
+            codes[start : start + _BLOCK],
+        )
+
+# %% ../nbs/09_metrics.ipynb #b3b98ae0
+def _cluster_sums(X, codes, k):
+    "Z^T X, the per-cluster sums of the rows of X, by blocks: dense for k <= 64, sparse beyond."
+    sums = np.zeros((k, X.shape[1]))
+    for rows, block in _row_blocks(X, codes):
+        if k > 64:
+            sums += _indicator(block, k).T @ rows
+        else:
+            indicator_t = np.zeros((k, block.shape[0]))
+            indicator_t[block, np.arange(block.shape[0])] = 1.0
+            sums += indicator_t @ rows
+    return sums
+
+# %% ../nbs/09_metrics.ipynb #5ae9d463
+def _power_of_two_scale(X):
+    "1, or a power of two s to divide X by when its squares would overflow or underflow (exact)."
+    top = float(np.abs(X).max(initial=0.0))
+    if top == 0.0 or 1e-150 < top < 1e150:
+        return 1.0
+    return float(2.0 ** np.frexp(top)[1])
 
 
 def _cluster_stats(X, labels):
-    "Validated X, each sample's cluster code, the cluster sizes and the cluster means."
+    "Validated X / s, each sample's cluster code, the cluster sizes, the cluster means, and s."
     X, labels = check_X_y(X, labels)
+    scale = _power_of_two_scale(X)
+    if scale != 1.0:
+        X = X / scale
     _, codes = _encode(labels)
     sizes = np.bincount(codes)
-    k = sizes.shape[0]
-    sums = np.zeros((k, X.shape[1]))
-    with _BLAS.limit(limits=1, user_api="blas"):
-        for rows, block_codes in _row_blocks(X, codes):
-            sums += _cluster_sums(rows, block_codes, k)
-    return X, codes, sizes, sums / sizes[:, None]
+    return X, codes, sizes, _cluster_sums(X, codes, sizes.shape[0]) / sizes[:, None], scale
 
-
+# %% ../nbs/09_metrics.ipynb #862c6e26
 def _within(X, codes, means):
     W = 0.0
     for rows, block_codes in _row_blocks(X, codes):
@@ -70,20 +83,47 @@ def _within(X, codes, means):
 
 
 def _between(sizes, means):
-    offset = means - (sizes @ means) / sizes.sum()  # the grand mean is the size-weighted mean of the cluster means
+    offset = (
+        means - (sizes @ means) / sizes.sum()
+    )  # the grand mean is the size-weighted mean of the cluster means
     return float(sizes @ np.einsum("ij,ij->i", offset, offset))
 
+
+def _unscaled(value, scale, name):
+    "value·s², the dispersion on the data's own scale; an error if it exceeds the float64 range."
+    out = value * scale * scale
+    if not np.isfinite(out):
+        raise ValueError(
+            f"X has values too large (max |x| ≈ {scale:.1e}): {name} = {value:.3g} × {scale:.1e}² "
+            "exceeds the float64 range; rescale X"
+        )
+    return float(out)
+
 # %% ../nbs/09_metrics.ipynb #066f5fdd
-def within_cluster_dispersion(X, labels):
-    "W = sum over clusters of the squared distances of its points to the cluster mean (k-means' objective)."
-    X, codes, _, means = _cluster_stats(X, labels)
-    return _within(X, codes, means)
+@validate_params(
+    {"X": ["array-like"], "labels": ["array-like"]}, prefer_skip_nested_validation=True
+)
+@limit_blas_threads()
+def within_cluster_dispersion(
+    X: ArrayLike,  # data, shape (n_samples, n_features)
+    labels: ArrayLike,  # the cluster of each sample, shape (n_samples,); any sortable labels
+) -> float:
+    "W of eq. (1): the squared distances of the points to their cluster means, summed."
+    X, codes, _, means, scale = _cluster_stats(X, labels)
+    return _unscaled(_within(X, codes, means), scale, "W")
 
 
-def between_cluster_dispersion(X, labels):
-    "B = sum over clusters of size × squared distance of the cluster mean to the grand mean."
-    _, _, sizes, means = _cluster_stats(X, labels)
-    return _between(sizes, means)
+@validate_params(
+    {"X": ["array-like"], "labels": ["array-like"]}, prefer_skip_nested_validation=True
+)
+@limit_blas_threads()
+def between_cluster_dispersion(
+    X: ArrayLike,  # data, shape (n_samples, n_features)
+    labels: ArrayLike,  # the cluster of each sample, shape (n_samples,)
+) -> float:
+    "B of eq. (1): cluster size × squared distance of its mean to the grand mean, summed."
+    _, _, sizes, means, scale = _cluster_stats(X, labels)
+    return _unscaled(_between(sizes, means), scale, "B")
 
 # %% ../nbs/09_metrics.ipynb #63247b62
 def _check_number_of_labels(n_labels, n_samples):
@@ -92,10 +132,19 @@ def _check_number_of_labels(n_labels, n_samples):
             f"Number of labels is {n_labels}. Valid values are 2 to n_samples - 1 (inclusive)"
         )
 
-
-def calinski_harabasz_score(X, labels):
-    "Calinski–Harabasz index (B/(k-1)) / (W/(n-k)); raises ValueError unless 2 <= k <= n-1. Same contract as scikit-learn's."
-    X, codes, sizes, means = _cluster_stats(X, labels)
+# %% ../nbs/09_metrics.ipynb #b4b89e2d
+@validate_params(
+    {"X": ["array-like"], "labels": ["array-like"]}, prefer_skip_nested_validation=True
+)
+@limit_blas_threads()
+def calinski_harabasz_score(
+    X: ArrayLike,  # data, shape (n_samples, n_features)
+    labels: ArrayLike,  # the cluster of each sample, shape (n_samples,)
+) -> float:
+    "Calinski–Harabasz index, eq. (2); a ValueError unless 2 <= k <= n-1 (as scikit-learn's)."
+    X, codes, sizes, means, _ = _cluster_stats(
+        X, labels
+    )  # eq. (2) is scale-free: computed on X / s
     n, k = codes.shape[0], sizes.shape[0]
     _check_number_of_labels(k, n)
     W = _within(X, codes, means)
@@ -105,7 +154,7 @@ def calinski_harabasz_score(X, labels):
 
 # %% ../nbs/09_metrics.ipynb #5bf9ad39
 def _check_clusterings(labels_true, labels_pred):
-    "1-D label arrays of equal length (the validation, and the messages, of scikit-learn's clustering metrics)."
+    "1-D label arrays of equal length (the checks and messages of scikit-learn's cluster metrics)."
     labels_true = check_array(labels_true, ensure_2d=False, ensure_min_samples=0, dtype=None)
     labels_pred = check_array(labels_pred, ensure_2d=False, ensure_min_samples=0, dtype=None)
     if labels_true.ndim != 1:
@@ -122,19 +171,35 @@ def _contingency_cells(codes_true, codes_pred, n_pred):
     return cells // n_pred, cells % n_pred, counts
 
 # %% ../nbs/09_metrics.ipynb #ad6544fc
-def contingency_table(labels_true, labels_pred):
-    "Dense table N[c, k] = number of samples of class c in cluster k, with the sorted class and cluster labels."
+@validate_params(
+    {"labels_true": ["array-like"], "labels_pred": ["array-like"], "sparse": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
+def contingency_table(
+    labels_true: ArrayLike,  # the class of each sample, shape (n_samples,)
+    labels_pred: ArrayLike,  # the cluster of each sample, shape (n_samples,)
+    *,
+    sparse: bool = True,  # a `scipy.sparse.csr_array` (memory O(n)); False: a dense ndarray
+):
+    "Table N[c, k] = samples of class c in cluster k (sparse by default), classes, clusters."
     labels_true, labels_pred = _check_clusterings(labels_true, labels_pred)
     classes, codes_true = _encode(labels_true)
     clusters, codes_pred = _encode(labels_pred)
     rows, cols, counts = _contingency_cells(codes_true, codes_pred, clusters.shape[0])
-    table = np.zeros((classes.shape[0], clusters.shape[0]), dtype=np.int64)
-    table[rows, cols] = counts
-    return table, classes, clusters
+    shape = (classes.shape[0], clusters.shape[0])
+    table = _sparse.csr_array((counts.astype(np.int64), (rows, cols)), shape=shape)
+    return (table if sparse else table.toarray()), classes, clusters
 
 # %% ../nbs/09_metrics.ipynb #b2c0f02c
-def homogeneity_score(labels_true, labels_pred):
-    "Homogeneity 1 - H(C|K)/H(C) of the clusters `labels_pred` w.r.t. the classes `labels_true`; as scikit-learn's."
+@validate_params(
+    {"labels_true": ["array-like"], "labels_pred": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
+def homogeneity_score(
+    labels_true: ArrayLike,  # the class of each sample, shape (n_samples,)
+    labels_pred: ArrayLike,  # the cluster of each sample, shape (n_samples,)
+) -> float:
+    "Homogeneity, eq. (4) with the entropies (3), of the clusters w.r.t. the classes."
     labels_true, labels_pred = _check_clusterings(labels_true, labels_pred)
     n = labels_true.shape[0]
     if n == 0:

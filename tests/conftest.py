@@ -1,20 +1,24 @@
-"""Shared fixtures: where the course's data lives, and a clean environment for loader tests."""
+"""Shared fixtures: where the course's data lives.
+
+The one mechanism for finding the course's files is the library's own: `$COURSEWORK_DATA` (CI and
+`tools/test.sh` set it). The official MNIST IDX test files, when present, sit in `mnist-idx` beside
+that folder."""
+
 import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def _coursework_dir():
-    env = os.environ.get("COURSEWORK_DATA")
-    if env and Path(env).is_dir():
-        return Path(env)
-    if (SHARED_DATA / "coursework").is_dir():
-        return SHARED_DATA / "coursework"
-    return None
+    env = os.environ.get("COURSEWORK_DATA", "").strip()
+    return Path(env) if env and Path(env).is_dir() else None
+
+
+# read once, at collection: loader tests clear the variable for their own runs
+COURSEWORK_DIR = _coursework_dir()
 
 
 @pytest.fixture(scope="session")
@@ -24,17 +28,18 @@ def repo_root():
 
 @pytest.fixture(scope="session")
 def coursework_data():
-    "The folder holding the course's files (`MNIST_train.csv`, `gene_expression_data.csv`, ...), or skip."
-    path = _coursework_dir()
+    "The folder of the course's files (`MNIST_train.csv`, `gene_expression_data.csv`...), or skip."
+    path = COURSEWORK_DIR
     if path is None:
-        pytest.skip("the course's data folder is absent: set COURSEWORK_DATA or put it at ../shared/data/coursework")
+        pytest.skip("the course's data folder is not given: set COURSEWORK_DATA to it")
     return path
 
 
 @pytest.fixture(scope="session")
 def mnist_idx_data():
-    "The folder holding the official MNIST test set as IDX files, or skip."
-    path = SHARED_DATA / "mnist-idx"
-    if not path.is_dir():
-        pytest.skip(f"the MNIST IDX folder {path} is absent")
+    "The official MNIST test set as IDX files (`mnist-idx` beside `$COURSEWORK_DATA`), or skip."
+    course = COURSEWORK_DIR
+    path = course.parent / "mnist-idx" if course is not None else None
+    if path is None or not path.is_dir():
+        pytest.skip("no MNIST IDX folder: it is looked for as mnist-idx beside $COURSEWORK_DATA")
     return path

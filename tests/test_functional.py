@@ -1,4 +1,6 @@
-"""Overflow-free primitives: agreement with scipy.special, no floating-point warnings anywhere, property tests."""
+"""Overflow-free primitives: agreement with scipy.special, no floating-point warnings anywhere,
+property tests."""
+
 import warnings
 
 import numpy as np
@@ -9,10 +11,20 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from coursework_lib.functional import (
-    cross_entropy, log_softmax, logsumexp, minibatches, one_hot, relu, sigmoid, softmax, softplus,
+    cross_entropy,
+    log_softmax,
+    logsumexp,
+    minibatches,
+    one_hot,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
 )
 
-any_finite = st.floats(allow_nan=False, allow_infinity=False)  # the whole float64 range, subnormals included
+any_finite = st.floats(
+    allow_nan=False, allow_infinity=False
+)  # the whole float64 range, subnormals included
 logits = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
 
 
@@ -46,8 +58,16 @@ def test_elementwise_no_fp_events_and_match_reference(x):
     assert np.all((sg >= 0) & (sg <= 1)) and np.all(sp >= 0) and np.all(sp >= x)
 
 
-@pytest.mark.parametrize("x, sp, sg", [(1000.0, 1000.0, 1.0), (-1000.0, 0.0, 0.0), (1e308, 1e308, 1.0),
-                                       (-1e308, 0.0, 0.0), (0.0, np.log(2), 0.5)])
+@pytest.mark.parametrize(
+    "x, sp, sg",
+    [
+        (1000.0, 1000.0, 1.0),
+        (-1000.0, 0.0, 0.0),
+        (1e308, 1e308, 1.0),
+        (-1e308, 0.0, 0.0),
+        (0.0, np.log(2), 0.5),
+    ],
+)
 def test_exact_extremes(x, sp, sg):
     with raise_on_any_fp_event():
         assert softplus(x) == sp
@@ -74,7 +94,10 @@ def test_dtypes_and_scalars():
 
 
 @settings(max_examples=200, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 7)), elements=logits), st.sampled_from([0, 1, -1]))
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 7)), elements=logits),
+    st.sampled_from([0, 1, -1]),
+)
 def test_softmax_family_matches_scipy_without_fp_events(z, axis):
     with raise_on_any_fp_event():
         lse, lsm, sm = logsumexp(z, axis=axis), log_softmax(z, axis=axis), softmax(z, axis=axis)
@@ -88,8 +111,15 @@ def test_softmax_family_matches_scipy_without_fp_events(z, axis):
     np.testing.assert_allclose(log_softmax(z + 17.0, axis=axis), lsm, rtol=1e-11, atol=1e-10)
 
 
-@pytest.mark.parametrize("row, expected", [([-np.inf, -np.inf], -np.inf), ([np.inf, 0.0], np.inf),
-                                           ([-1e308, -1e308], -1e308 + np.log(2)), ([1e308, 1e308], 1e308 + np.log(2))])
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        ([-np.inf, -np.inf], -np.inf),
+        ([np.inf, 0.0], np.inf),
+        ([-1e308, -1e308], -1e308 + np.log(2)),
+        ([1e308, 1e308], 1e308 + np.log(2)),
+    ],
+)
 def test_logsumexp_infinite_and_huge_rows(row, expected):
     with raise_on_any_fp_event():
         assert logsumexp(np.array(row)) == expected
@@ -98,8 +128,11 @@ def test_logsumexp_infinite_and_huge_rows(row, expected):
 def test_logsumexp_keepdims_and_errors():
     a = np.random.default_rng(0).normal(size=(2, 3, 4))
     for axis in range(-3, 3):
-        np.testing.assert_allclose(logsumexp(a, axis=axis, keepdims=True),
-                                   sps.logsumexp(a, axis=axis, keepdims=True), rtol=1e-14)
+        np.testing.assert_allclose(
+            logsumexp(a, axis=axis, keepdims=True),
+            sps.logsumexp(a, axis=axis, keepdims=True),
+            rtol=1e-14,
+        )
     with pytest.raises(ValueError, match="empty axis"):
         logsumexp(np.zeros((2, 0)))
     with pytest.raises(ValueError, match="1-d"):
@@ -107,8 +140,13 @@ def test_logsumexp_keepdims_and_errors():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(1, 8).flatmap(lambda k: st.tuples(
-    st.just(k), arrays(np.int64, st.integers(1, 20), elements=st.integers(0, k - 1)))))
+@given(
+    st.integers(1, 8).flatmap(
+        lambda k: st.tuples(
+            st.just(k), arrays(np.int64, st.integers(1, 20), elements=st.integers(0, k - 1))
+        )
+    )
+)
 def test_one_hot_and_cross_entropy_equal_kl(case):
     k, y = case
     T = one_hot(y, k)
@@ -120,11 +158,19 @@ def test_one_hot_and_cross_entropy_equal_kl(case):
     np.testing.assert_allclose(cross_entropy(log_softmax(z), y), kl, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("y, k, exc, match", [
-    ([0, 3], 3, ValueError, "0..2"), ([-1, 0], 3, ValueError, "0..2"), ([0.0, 1.0], 3, TypeError, "integers"),
-    (["a"], 3, TypeError, "integers"), ([[0]], 3, ValueError, "1-d"), ([0], 0, ValueError, "positive integer"),
-    ([0], 2.0, ValueError, "positive integer"), ([0], True, ValueError, "positive integer"),
-])
+@pytest.mark.parametrize(
+    "y, k, exc, match",
+    [
+        ([0, 3], 3, ValueError, "0..2"),
+        ([-1, 0], 3, ValueError, "0..2"),
+        ([0.0, 1.0], 3, TypeError, "integers"),
+        (["a"], 3, TypeError, "integers"),
+        ([[0]], 3, ValueError, "1-d"),
+        ([0], 0, ValueError, "'n_classes' parameter of one_hot"),
+        ([0], 2.0, ValueError, "'n_classes' parameter of one_hot"),
+        ([0], True, ValueError, "'n_classes' parameter"),
+    ],
+)
 def test_one_hot_validates_labels(y, k, exc, match):
     with pytest.raises(exc, match=match):
         one_hot(y, k)
@@ -159,17 +205,115 @@ def test_minibatches_partition(n, bs, seed, shuffle):
 
 
 def test_minibatches_seeding():
-    order = lambda rng: np.concatenate(list(minibatches(50, 8, rng)))
-    np.testing.assert_array_equal(order(3), order(np.random.default_rng(3)))
-    np.testing.assert_array_equal(order(np.random.RandomState(3)), np.random.RandomState(3).permutation(50))
+    def order(rng):
+        return np.concatenate(list(minibatches(50, 8, rng)))
+
+    # An int is check_random_state(int); a Generator is used as given.
+    np.testing.assert_array_equal(order(3), np.random.RandomState(3).permutation(50))
+    gen_order = np.random.default_rng(3).permutation(50)
+    np.testing.assert_array_equal(order(np.random.default_rng(3)), gen_order)
+    np.random.seed(5)
+    first = order(None)  # None is numpy's global RandomState: np.random.seed makes it reproducible
+    np.random.seed(5)
+    np.testing.assert_array_equal(order(None), first)
+    np.testing.assert_array_equal(
+        order(np.random.RandomState(3)), np.random.RandomState(3).permutation(50)
+    )
     rng = np.random.default_rng(0)
     assert not np.array_equal(order(rng), order(rng))  # a fresh permutation every epoch
 
 
-@pytest.mark.parametrize("args, exc, match", [
-    ((10, 0), ValueError, "batch_size must be >= 1"), ((-2, 3), ValueError, "n_samples must be >= 0"),
-    ((10.0, 3), TypeError, "n_samples must be an integer"), ((10, 2.5), TypeError, "batch_size must be an integer"),
-])
+@pytest.mark.parametrize(
+    "args, exc, match",
+    [
+        ((10, 0), ValueError, "The 'batch_size' parameter of minibatches"),
+        ((-2, 3), ValueError, "'n_samples' parameter"),
+        ((10.0, 3), TypeError, "'n_samples' parameter"),
+        ((10, 2.5), TypeError, "'batch_size' parameter"),
+        ((True, 3), TypeError, "'n_samples' parameter"),
+    ],
+)
 def test_minibatches_validate_eagerly(args, exc, match):
     with pytest.raises(exc, match=match):
-        minibatches(*args, rng=0)  # raises at the call, before any iteration
+        minibatches(*args, random_state=0)  # raises at the call, before any iteration
+
+
+def test_last_batch_weights_erratum():
+    # Sheet 2 divides every batch's summed gradient by 128: every sample gets the weight eta / 128.
+    # The per-batch mean divides by the batch's length: the 8 leftovers get eta / 8, 16 times more.
+    sizes = np.array([len(b) for b in minibatches(5000, 128, 0)])
+    assert sizes.tolist() == [128] * 39 + [8]
+    weight_sheet = np.repeat(1 / 128, 5000)
+    weight_mean = np.concatenate([np.full(s, 1 / s) for s in sizes])
+    assert np.ptp(weight_sheet) == 0
+    assert weight_mean[-1] / weight_mean[0] == 16.0 and np.all(weight_mean[:-8] == 1 / 128)
+    # The same from SGD itself: one pass of each rule on f_i(w) = w (every gradient is 1) moves w
+    # by the sum of the weights.
+    step_sheet = sum(len(b) / 128 for b in minibatches(5000, 128, 0))
+    step_mean = sum(len(b) / len(b) for b in minibatches(5000, 128, 0))
+    assert step_sheet == pytest.approx(5000 / 128) and step_mean == 40.0
+
+
+# ------------------------------------------------------------------ bad input, property-based
+BAD = st.sampled_from(
+    [
+        None,
+        "x",
+        ["a", "b"],
+        np.array(["a"]),
+        np.array([1 + 2j]),
+        {},
+        object(),
+        np.zeros(()),
+        np.zeros((2, 0)),
+        np.array([0.5, 1.5]),
+        np.array([-1, 7]),
+        np.zeros((2, 2, 2)),
+        -1,
+        2.5,
+        True,
+    ]
+)
+WHICH = [
+    "x",
+    "a",
+    "z",
+    "axis",
+    "y",
+    "n_classes",
+    "log_probs",
+    "n_samples",
+    "batch_size",
+    "random_state",
+    "shuffle",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(which=st.sampled_from(WHICH), value=BAD)
+def test_bad_arguments_fail_naming_the_argument(which, value):
+    good = np.array([[0.0, 1.0], [2.0, -1.0]])
+    batches = {"n_samples": 4, "batch_size": 2}
+    calls = {
+        "x": [(softplus, {"x": value}), (sigmoid, {"x": value}), (relu, {"x": value})],
+        "a": [(logsumexp, {"a": value})],
+        "z": [(log_softmax, {"z": value}), (softmax, {"z": value})],
+        "axis": [(logsumexp, {"a": good, "axis": value}), (softmax, {"z": good, "axis": value})],
+        "y": [
+            (one_hot, {"y": value, "n_classes": 2}),
+            (cross_entropy, {"log_probs": log_softmax(good), "y": value}),
+        ],
+        "n_classes": [(one_hot, {"y": [0, 1], "n_classes": value})],
+        "log_probs": [(cross_entropy, {"log_probs": value, "y": [0, 1]})],
+        "n_samples": [(minibatches, {"n_samples": value, "batch_size": 2})],
+        "batch_size": [(minibatches, {"n_samples": 4, "batch_size": value})],
+        "random_state": [(minibatches, dict(batches, random_state=value))],
+        "shuffle": [(minibatches, dict(batches, shuffle=value))],
+    }[which]
+    for func, kwargs in calls:
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                func(**kwargs)
+        except (ValueError, TypeError) as error:
+            assert which in str(error), (func.__name__, which, value, str(error))

@@ -1,17 +1,22 @@
-"""Property and edge-case tests for coursework_lib.gradcheck (the checker every gradient test relies on)."""
+"""Property and edge-case tests for coursework_lib.gradcheck (the checker every gradient test relies
+on)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import coursework_lib.gradcheck
 from coursework_lib.gradcheck import TINY, check_gradients, numerical_gradient, relative_error
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 @settings(max_examples=50, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)), elements=st.floats(-3, 3)))
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)), elements=st.floats(-3, 3))
+)
 def test_numerical_gradient_of_a_smooth_function_and_restoration(x):
     x0 = x.copy()
     g = numerical_gradient(lambda: np.sum(np.sin(x) + x**2), x)
@@ -21,7 +26,10 @@ def test_numerical_gradient_of_a_smooth_function_and_restoration(x):
 
 def test_numerical_gradient_is_second_order():
     x = np.array([0.7])
-    f = lambda: float(np.exp(x[0]))
+
+    def f():
+        return float(np.exp(x[0]))
+
     errs = [abs(numerical_gradient(f, x, eps=h)[0] - np.exp(0.7)) for h in (1e-2, 5e-3)]
     np.testing.assert_allclose(errs[0] / errs[1], 4.0, rtol=1e-3)
 
@@ -70,14 +78,19 @@ def test_relative_error_properties(a, n):
     assert 0.0 <= r <= 1.0
     assert r == relative_error(n, a)
     assert relative_error(a, a) == 0.0
-    # Invariant under scaling both sides by a power of two (exact in binary floating point for normal numbers).
+    # Invariant under scaling both sides by a power of two (exact in binary floating point for
+    # normal numbers).
     assert relative_error(a * 2.0**40, n * 2.0**40) == r
 
 
 def test_relative_error_tiny_guards_only_zero_over_zero():
     assert relative_error([0.0], [0.0]) == 0.0
-    assert relative_error([TINY / 4], [0.0]) == pytest.approx(0.25)  # subnormal: floor in effect, result still <= 1
-    assert relative_error([1e-200], [0.0]) == 1.0  # no absolute floor: a tiny non-zero gradient vs zero is wrong
+    assert relative_error([TINY / 4], [0.0]) == pytest.approx(
+        0.25
+    )  # subnormal: floor in effect, result still <= 1
+    assert (
+        relative_error([1e-200], [0.0]) == 1.0
+    )  # no absolute floor: a tiny non-zero gradient vs zero is wrong
     assert TINY == np.finfo(np.float64).tiny
 
 
@@ -128,7 +141,84 @@ def test_check_gradients_validation():
         check_gradients(f, params, dict(grads, W=grads["W"].T))
     with pytest.raises(TypeError, match=r"grads\['W'\] must have dtype float64"):
         check_gradients(f, params, dict(grads, W=grads["W"].astype(np.float32)))
-    with pytest.raises(TypeError, match="dicts"):
+    match = "The 'params' parameter of check_gradients must be an instance of 'dict'"
+    with pytest.raises(TypeError, match=match):
         check_gradients(f, list(params.values()), grads)
-    with pytest.raises(ValueError, match="rtol"):
+    with pytest.raises(ValueError, match="The 'rtol' parameter of check_gradients"):
         check_gradients(f, params, grads, rtol=-1)
+
+
+# ------------------------------------------------------------- nan must fail (issue 11, item 3)
+def test_wrong_sign_near_the_float64_limit_fails_the_check():
+    x = np.array([0.5])
+
+    def f():
+        return float(1.5e308 * x[0])  # f' = 1.5e308: |a| + |n| overflows for a = -n
+
+    assert relative_error([-1.5e308], [1.5e308]) == 1.0  # literally inf / inf = nan
+    assert relative_error([1.5e308], [1.5e308 * (1 + 2**-40)]) == pytest.approx(2**-41, rel=1e-3)
+    with pytest.raises(AssertionError, match="parameter 'x' has relative error 1.000e\\+00"):
+        check_gradients(f, {"x": x}, {"x": np.array([-1.5e308])})
+    assert check_gradients(f, {"x": x}, {"x": np.array([1.5e308])})["x"] < 1e-9
+
+
+def test_a_nan_relative_error_fails_rather_than_passes(monkeypatch):
+    x = np.array([1.0, 2.0])
+    monkeypatch.setattr(coursework_lib.gradcheck, "relative_error", lambda a, n: float("nan"))
+    with pytest.raises(AssertionError, match="parameter 'x' has relative error nan"):
+        check_gradients(lambda: float(np.sum(x**2)), {"x": x}, {"x": 2 * x})
+
+
+# ------------------------------------------------------------------ bad input, property-based
+BAD = st.sampled_from(
+    [
+        -1,
+        0,
+        0.0,
+        -1e-6,
+        np.nan,
+        np.inf,
+        -np.inf,
+        True,
+        None,
+        "1e-6",
+        [1.0],
+        (1e-6,),
+        {},
+        3 + 0j,
+        np.zeros(3),
+        np.zeros(3, dtype=np.float32),
+        np.zeros((2, 2), dtype=int),
+        "f",
+        object(),
+    ]
+)
+WHICH = ["f", "x", "eps", "params", "grads", "rtol", "analytic", "numeric"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(which=st.sampled_from(WHICH), value=BAD)
+def test_bad_arguments_fail_naming_the_argument(which, value):
+    x = np.array([0.3, -0.2, 0.5])
+
+    def f():
+        return float(np.sum(x**2))
+
+    good = {"f": f, "params": {"x": x}, "grads": {"x": 2 * x}, "eps": 1e-6, "rtol": 1e-6}
+    calls = []
+    if which in ("f", "x", "eps"):
+        calls.append((numerical_gradient, {"f": f, "x": x, "eps": 1e-6, which: value}, which))
+    if which in ("f", "eps", "params", "grads", "rtol"):
+        calls.append((check_gradients, dict(good, **{which: value}), which))
+    if which in ("analytic", "numeric"):
+        calls.append((relative_error, {"analytic": 2 * x, "numeric": 2 * x, which: value}, which))
+    for func, kwargs, name in calls:
+        try:
+            with np.errstate(all="ignore"):
+                func(**kwargs)
+        except (ValueError, TypeError) as error:
+            message = str(error)
+            assert name in message or (name == "f" and "f()" in message), (func.__name__, message)
+        except AssertionError:
+            assert func is check_gradients  # a (correctly) failed check, not a bad-input error
+        np.testing.assert_array_equal(x, [0.3, -0.2, 0.5])  # a failure leaves the parameters alone

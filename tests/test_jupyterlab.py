@@ -1,5 +1,7 @@
-"""JupyterLab, as a student uses it: the venv's `jupyter lab` serves the repository, lists the chapter notebooks, and
-runs `nbs/00_data.ipynb` cell by cell in a real kernel (REST API + kernel websocket); then it shuts down cleanly."""
+"""JupyterLab, as a student uses it: the venv's `jupyter lab` serves the repository, lists the
+chapter notebooks, and runs `nbs/00_data.ipynb` cell by cell in a real kernel (REST API + kernel
+websocket); then it shuts down cleanly."""
+
 import json
 import os
 import secrets
@@ -15,6 +17,8 @@ import pytest
 import requests
 import websocket
 
+pytestmark = [pytest.mark.jupyter, pytest.mark.slow]
+
 STARTUP_TIMEOUT = 60
 CELL_TIMEOUT = 60
 
@@ -27,22 +31,41 @@ def _free_port():
 
 @pytest.fixture
 def lab(tmp_path, repo_root):
-    "A running `jupyter lab` on 127.0.0.1 serving the repository, with its own config, data and runtime folders."
+    """A running `jupyter lab` on 127.0.0.1 serving the repository, with its own config, data and
+    runtime folders."""
     jupyter = Path(sys.executable).with_name("jupyter")
     assert jupyter.exists(), f"{jupyter} is missing: the dev install must bring JupyterLab"
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
-    for var, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                     ("IPYTHONDIR", "ipython"), ("COURSEWORK_CACHE", "cache")]:
+    for var, sub in [
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("IPYTHONDIR", "ipython"),
+        ("COURSEWORK_CACHE", "cache"),
+    ]:
         env[var] = str(tmp_path / sub)
     env.pop("COURSEWORK_DOWNLOAD", None)
     log = open(tmp_path / "lab.log", "w+")
     proc = subprocess.Popen(
-        [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={repo_root}",
-         "--ServerApp.terminals_enabled=False", "--LabApp.extension_manager=readonly"]
+        [
+            str(jupyter),
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={repo_root}",
+            "--ServerApp.terminals_enabled=False",
+            "--LabApp.extension_manager=readonly",
+        ]
         + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     base = f"http://127.0.0.1:{port}"
     session = requests.Session()
     session.headers["Authorization"] = f"token {token}"
@@ -54,13 +77,17 @@ def lab(tmp_path, repo_root):
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
-            assert proc.poll() is None, f"jupyter lab exited with {proc.returncode}:\n{server_log()}"
+            assert proc.poll() is None, (
+                f"jupyter lab exited with {proc.returncode}:\n{server_log()}"
+            )
             try:
                 if session.get(f"{base}/api/status", timeout=2).status_code == 200:
                     break
             except requests.ConnectionError:
                 pass
-            assert time.monotonic() < deadline, f"jupyter lab not ready after {STARTUP_TIMEOUT} s:\n{server_log()}"
+            assert time.monotonic() < deadline, (
+                f"jupyter lab not ready after {STARTUP_TIMEOUT} s:\n{server_log()}"
+            )
             time.sleep(0.25)
         yield {"base": base, "token": token, "session": session, "proc": proc, "log": server_log}
     finally:
@@ -75,14 +102,35 @@ def lab(tmp_path, repo_root):
 
 
 def _execute(ws, code, timeout=CELL_TIMEOUT):
-    "Run `code` on the kernel behind websocket `ws`; return the execute_reply content and any iopub error contents."
+    """Run `code` on the kernel behind websocket `ws`; return the execute_reply content and any
+    iopub error contents."""
     msg_id = uuid.uuid4().hex
-    ws.send(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": uuid.uuid4().hex,
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                    "allow_stdin": False, "stop_on_error": True}}))
+    ws.send(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "username": "test",
+                    "session": uuid.uuid4().hex,
+                    "version": "5.3",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "buffers": [],
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": True,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
+            }
+        )
+    )
     errors, reply, idle = [], None, False
     deadline = time.monotonic() + timeout
     while reply is None or not idle:
@@ -112,11 +160,16 @@ def test_lab_serves_lists_notebooks_and_runs_the_data_chapter(lab, repo_root):
     on_disk = {p.name for p in (repo_root / "nbs").glob("*.ipynb")}
     assert "00_data.ipynb" in listed and listed == on_disk
 
-    started = session.post(f"{base}/api/kernels", json={"name": "python3", "path": "nbs"}, timeout=30)
+    started = session.post(
+        f"{base}/api/kernels", json={"name": "python3", "path": "nbs"}, timeout=30
+    )
     assert started.status_code == 201, started.text
     kernel_id = started.json()["id"]
-    ws = websocket.create_connection(f"ws://127.0.0.1:{base.rsplit(':', 1)[1]}/api/kernels/{kernel_id}/channels",
-                                     header=[f"Authorization: token {token}"], timeout=30)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{base.rsplit(':', 1)[1]}/api/kernels/{kernel_id}/channels",
+        header=[f"Authorization: token {token}"],
+        timeout=30,
+    )
     try:
         reply, errors = _execute(ws, "import os, sys; print(sys.executable, os.getcwd())")
         assert reply["status"] == "ok" and not errors
@@ -126,7 +179,9 @@ def test_lab_serves_lists_notebooks_and_runs_the_data_chapter(lab, repo_root):
         for i, src in enumerate(cells):
             reply, errors = _execute(ws, src)
             assert reply["status"] == "ok" and not errors, (
-                f"code cell {i} of 00_data.ipynb failed in the lab kernel:\n{src}\n{errors or reply}")
+                f"code cell {i} of 00_data.ipynb failed in the lab "
+                f"kernel:\n{src}\n{errors or reply}"
+            )
     finally:
         ws.close()
     assert session.delete(f"{base}/api/kernels/{kernel_id}", timeout=30).status_code == 204
