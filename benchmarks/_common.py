@@ -91,3 +91,11 @@ def print_table(columns, rows):
     print(" | ".join(columns))
     for r in rows:
         print(" | ".join(str(v) for v in r))
+
+
+def idx_dir():
+    """The folder of the official MNIST IDX files: `mnist-idx` beside the course's folder in
+    `$COURSEWORK_DATA` (as the shared data is laid out), or None."""
+    env = os.environ.get("COURSEWORK_DATA")
+    folder = Path(env).parent / "mnist-idx" if env else None
+    return folder if folder is not None and folder.is_dir() else None

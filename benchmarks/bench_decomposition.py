@@ -17,8 +17,6 @@ Run on a quiet machine: `python benchmarks/bench_decomposition.py` (writes
 benchmarks/results/decomposition.json).
 """
 
-import os
-from pathlib import Path
 
 import numpy as np
 from sklearn.decomposition import NMF as SkNMF
@@ -31,7 +29,6 @@ from coursework_lib.decomposition import NMF, PCA
 # isort: split
 from _common import best_times, machine, write_results  # benchmarks/_common.py
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "coursework"
 REPEATS = 3
 COLUMNS = [
     "case",
@@ -42,15 +39,6 @@ COLUMNS = [
     "target",
     "agreement",
 ]
-
-
-def data_dir():
-    """The course's folder: $COURSEWORK_DATA, else ../shared/data/coursework beside the repository,
-    else the default."""
-    env = os.environ.get("COURSEWORK_DATA")
-    if env and Path(env).is_dir():
-        return env
-    return str(SHARED) if SHARED.is_dir() else None
 
 
 def row(case, threads, t_ours, t_ref, target, agreement):
@@ -130,7 +118,7 @@ def nmf_row(X, threads, k=10, iterations=100):
 
 def main():
     info = machine()
-    noisy = load_noisy_mnist("train", data_dir=data_dir())
+    noisy = load_noisy_mnist("train")  # the course's files through $COURSEWORK_DATA
     X = noisy[0]
     X_unit = (X - X.min()) / np.ptp(X)
     rows = []

@@ -25,7 +25,6 @@ Run on a quiet machine: `python benchmarks/bench_mlp.py` (writes benchmarks/resu
 import os
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -37,14 +36,13 @@ from coursework_lib.logistic import LogisticRegression
 from coursework_lib.mlp import MLPClassifier
 
 # isort: split
-from _common import machine, write_results  # benchmarks/_common.py
+from _common import idx_dir, machine, write_results  # benchmarks/_common.py
 
 try:
     import torch
 except ImportError:
     torch = None
 
-IDX_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-idx"
 N_TIMING = 20_000
 REPEATS = 3
 HIDDEN = (200, 200, 200)
@@ -55,7 +53,7 @@ def timing_images():
     """20,000 images scaled to [0, 1]: the official MNIST test set (IDX) twice, else the course's
     training images tiled."""
     try:
-        data = load_mnist("test", data_dir=IDX_DIR, source="idx")
+        data = load_mnist("test", data_dir=idx_dir(), source="idx")
     except (FileNotFoundError, ValueError):
         data = load_mnist("train")
     X, y = data

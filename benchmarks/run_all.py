@@ -3,7 +3,7 @@
 Each `bench_*.py` prints its own comparison table and writes `benchmarks/results/<topic>.json`,
 which the docs' Benchmarks page shows. Run on a quiet machine:
 `python benchmarks/run_all.py [name ...]`. Like the test suite, it reads the course's files from
-`$COURSEWORK_DATA`, or from `../shared/data/coursework` when that exists.
+`$COURSEWORK_DATA` (unset, the loaders fall back to their embedded defaults).
 """
 
 import os
@@ -24,11 +24,8 @@ def main(names):
                 f"no benchmark named {sorted(unknown)}; have {[s.stem for s in scripts]}"
             )
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
-    shared = HERE.parent.parent / "shared" / "data" / "coursework"
-    if "COURSEWORK_DATA" not in os.environ and shared.is_dir():
-        os.environ["COURSEWORK_DATA"] = str(shared)
-    unset = "not set (loaders fall back to their defaults)"
-    print(f"course data: {os.environ.get('COURSEWORK_DATA', unset)}")
+    given = "COURSEWORK_DATA" in os.environ
+    print(f"course data: {'$COURSEWORK_DATA' if given else 'not set (the embedded defaults)'}")
     failed = []
     for script in scripts:
         print(f"\n=== {script.name} ===", flush=True)

@@ -807,12 +807,42 @@ def _clear(cell):
     return cell
 
 
+def _split_solution_callouts(cells):
+    """Give every solution callout that follows other text in a markdown cell a cell of its own,
+    so that it is dropped like any other (the text around it stays)."""
+    out = []
+    for cell in cells:
+        pending, k = [cell.source] if cell.cell_type == "markdown" else None, 0
+        if pending is None or CALLOUT not in cell.source.lstrip()[1:]:
+            out.append(cell)
+            continue
+        while pending:
+            src = pending.pop()
+            at = src.find(CALLOUT)
+            if at < 0 or not src[:at].strip():
+                end = src.find("\n:::", max(at, 0)) if at >= 0 else -1
+                head, rest = (src, "") if at < 0 or end < 0 else (src[: end + 4], src[end + 4 :])
+                pieces = [head] + ([rest] if rest.strip() else [])
+            else:
+                pieces = [src[:at].rstrip(), src[at:]]
+            piece, *more = pieces
+            new = copy.deepcopy(cell)
+            new.source = piece.strip("\n")
+            if k:
+                new.id = f"{cell.get('id') or 'cell'}-{k}"
+            out.append(new)
+            k += 1
+            pending.extend(reversed(more))
+    return out
+
+
 def build_chapter(nb, name):
     """The student edition and the nbgrader source of the instructor's notebook `nb` (named `name`).
 
     Raises StudentEditionError naming the notebook and cell of anything it cannot turn into a slot.
     """
     nb = copy.deepcopy(nb)
+    nb.cells = _split_solution_callouts(nb.cells)
     ids = set()
     for i, cell in enumerate(nb.cells):
         # Slots are found again by cell id (student edition, nbgrader source): make them unique.
