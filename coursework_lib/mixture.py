@@ -504,7 +504,7 @@ def _checked_precisions(self: GaussianMixture, n_features):
         )
     if self.covariance_type == "full":
         for k, p in enumerate(precisions):
-            if not (np.allclose(p, p.T, rtol=1e-10, atol=1e-12) and _is_positive_definite(p)):
+            if not (np.allclose(p, p.T) and _is_positive_definite(p)):
                 raise ValueError(f"precisions_init[{k}] is not symmetric positive definite")
     elif np.any(precisions <= 0):
         raise ValueError("precisions_init must be positive")

@@ -834,3 +834,18 @@ def test_property_low_level_functions_name_the_bad_array(function, data, bad):
 def test_marginal_ellipse_refuses_bad_input_naming_it(kwargs, message):
     with pytest.raises(ValueError, match=message):
         marginal_ellipse(**kwargs)
+
+
+def test_precisions_from_an_inverse_are_accepted_as_scikit_learn_accepts_them():
+    "np.linalg.inv of a covariance is symmetric only to rounding: scikit-learn's rule accepts it."
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(2, 30, 30)) * [[[1.0]], [[1e3]]]
+    covariances = A @ A.transpose(0, 2, 1) / 30 + 1e-3 * np.eye(30)
+    precisions = np.linalg.inv(covariances)
+    assert not np.array_equal(precisions, precisions.transpose(0, 2, 1))
+    X = rng.normal(size=(200, 30))
+    init = dict(weights_init=[0.5, 0.5], means_init=X[:2], precisions_init=precisions, max_iter=1)
+    ours, sk = GaussianMixture(2, **init), SkGaussianMixture(2, **init)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        np.testing.assert_allclose(ours.fit(X).means_, sk.fit(X).means_, rtol=1e-8, atol=1e-10)
