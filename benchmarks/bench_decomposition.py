@@ -17,7 +17,6 @@ Run on a quiet machine: `python benchmarks/bench_decomposition.py` (writes
 benchmarks/results/decomposition.json).
 """
 
-
 import numpy as np
 from sklearn.decomposition import NMF as SkNMF
 from sklearn.decomposition import PCA as SkPCA

@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+# %% ../nbs/10_cluster.ipynb #15d79556
 from .core import Integral, Interval, Real, StrOptions, limit_blas_threads
 from .metrics import _cluster_sums
 from .mixture import _check_magnitude, kmeans_plusplus, squared_distances
@@ -30,18 +31,18 @@ from .mixture import _check_magnitude, kmeans_plusplus, squared_distances
 _all_ = ["kmeans_plusplus"]
 
 # %% ../nbs/10_cluster.ipynb #423d406c
-_CHUNK = (
-    256  # rows per E-step block, as scikit-learn's: a 256 × k block of distances stays in cache
-)
-
-
-def _squared_norms(A):
-    return np.einsum("ij,ij->i", A, A)
+# Rows per E-step block, as scikit-learn's: a 256 × k block of distances stays in cache.
+_CHUNK = 256
 
 
 def _blocks(n):
     "Slices of consecutive blocks of _CHUNK rows."
     return (slice(start, start + _CHUNK) for start in range(0, n, _CHUNK))
+
+# %% ../nbs/10_cluster.ipynb #99b8cf53
+def _squared_norms(A):
+    "Squared Euclidean norm of every row of A, without an n × d temporary."
+    return np.einsum("ij,ij->i", A, A)
 
 # %% ../nbs/10_cluster.ipynb #b12f0dd8
 def _assign(X, centers):
@@ -55,21 +56,20 @@ def _assign(X, centers):
         labels[rows] = reduced.argmin(axis=1)
     return labels
 
+# %% ../nbs/10_cluster.ipynb #de861e27
+def _moved_update(sums, X_moved, new, old, k):
+    "The sums once the moved points change cluster: S + Δᵀ X_moved, from new and old labels."
+    return sums + _cluster_sums(X_moved, new, k) - _cluster_sums(X_moved, old, k)
+
 # %% ../nbs/10_cluster.ipynb #9ac16b4f
 def _updated_sums(X, labels, k, labels_old=None, sums_old=None):
     "Per-cluster sums for the M-step, eq. (3): fresh, or the old ones updated for moved points."
-    if labels_old is not None:
-        moved = np.flatnonzero(labels != labels_old)
-        if moved.size <= X.shape[0] // 4:
-            if moved.size == 0:
-                return sums_old
-            X_moved = X[moved]
-            return (
-                sums_old
-                + _cluster_sums(X_moved, labels[moved], k)
-                - _cluster_sums(X_moved, labels_old[moved], k)
-            )
-    return _cluster_sums(X, labels, k)
+    moved = None if labels_old is None else np.flatnonzero(labels != labels_old)
+    if moved is None or moved.size > X.shape[0] // 4:
+        return _cluster_sums(X, labels, k)
+    if moved.size == 0:
+        return sums_old
+    return _moved_update(sums_old, X[moved], labels[moved], labels_old[moved], k)
 
 # %% ../nbs/10_cluster.ipynb #c694c2b5
 def _own_center_distances(X, centers, labels):
@@ -81,20 +81,27 @@ def _own_center_distances(X, centers, labels):
         out[rows] = _squared_norms(residual)
     return out
 
+# %% ../nbs/10_cluster.ipynb #50069b92
+def _relocate_empty(X, centers, labels, sums, counts):
+    "Copies of sums and counts in which each empty cluster holds one of the farthest points."
+    dist = _own_center_distances(X, centers, labels)
+    if dist.max() == 0:
+        return sums, counts  # every point sits on its centre: moving one gains nothing
+    empty = np.flatnonzero(counts == 0)
+    # scikit-learn pairs empty clusters and far points in this order: kept, so runs align.
+    far = np.argpartition(dist, -empty.size)[: -empty.size - 1 : -1]
+    sums, counts = sums.copy(), counts.copy()
+    np.subtract.at(sums, labels[far], X[far])
+    np.subtract.at(counts, labels[far], 1)
+    sums[empty] = X[far]
+    counts[empty] = 1
+    return sums, counts
+
 # %% ../nbs/10_cluster.ipynb #4528486e
 def _update_centers(X, centers, labels, sums, counts):
     "M-step, eq. (3): the cluster means; an empty cluster gets the point farthest from its centre."
-    empty = np.flatnonzero(counts == 0)
-    if empty.size:
-        dist = _own_center_distances(X, centers, labels)
-        if dist.max() > 0:
-            # scikit-learn pairs empty clusters and far points in this order: kept, so runs align.
-            far = np.argpartition(dist, -empty.size)[: -empty.size - 1 : -1]
-            sums, counts = sums.copy(), counts.copy()
-            np.subtract.at(sums, labels[far], X[far])
-            np.subtract.at(counts, labels[far], 1)
-            sums[empty] = X[far]
-            counts[empty] = 1
+    if (counts == 0).any():
+        sums, counts = _relocate_empty(X, centers, labels, sums, counts)
     filled = counts > 0
     new = np.empty_like(centers)
     new[filled] = sums[filled] / counts[filled, None]
@@ -106,18 +113,21 @@ def _inertia(X, centers, labels):
     "J of eq. (1): the squared distances to the assigned centres, summed block by block."
     return float(_own_center_distances(X, centers, labels).sum())
 
+# %% ../nbs/10_cluster.ipynb #7e993631
+def _iteration(X, centers, labels_old, sums):
+    "One iteration, eqs. (2)-(3): labels, their sums, the new centres and the squared shift."
+    k = centers.shape[0]
+    labels = _assign(X, centers)
+    sums = _updated_sums(X, labels, k, labels_old, sums)
+    new_centers = _update_centers(X, centers, labels, sums, np.bincount(labels, minlength=k))
+    return labels, sums, new_centers, float(np.sum((new_centers - centers) ** 2))
+
 # %% ../nbs/10_cluster.ipynb #ebe8ab5e
 def _lloyd(X, centers, max_iter, tol):
     "One run of Lloyd's algorithm, eqs. (2)-(3), from `centers`: labels, inertia, centers, n_iter."
-    k = centers.shape[0]
     labels_old = sums = None
     for n_iter in range(1, max_iter + 1):
-        labels = _assign(X, centers)
-        sums = _updated_sums(X, labels, k, labels_old, sums)
-        counts = np.bincount(labels, minlength=k)
-        new_centers = _update_centers(X, centers, labels, sums, counts)
-        shift = float(np.sum((new_centers - centers) ** 2))
-        centers = new_centers
+        labels, sums, centers, shift = _iteration(X, centers, labels_old, sums)
         if labels_old is not None and np.array_equal(labels, labels_old):
             return labels, _inertia(X, centers, labels), centers, n_iter
         if shift <= tol:
@@ -144,15 +154,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Number of features seen in `fit`, and their names when X had string column names.
     """
 
-    _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), "array-like"],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-    }
-
     def __init__(
         self,
         n_clusters: int = 8,  # number of clusters k
@@ -166,24 +167,38 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.n_clusters, self.init, self.n_init = n_clusters, init, n_init
         self.max_iter, self.tol, self.random_state = max_iter, tol, random_state
 
+# %% ../nbs/10_cluster.ipynb #762f16d4
+KMeans._parameter_constraints = {
+    "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    "init": [StrOptions({"k-means++", "random"}), "array-like"],
+    "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+}
+
 # %% ../nbs/10_cluster.ipynb #be0f2189
 @patch
 def _checked_init(self: KMeans, X):
     "The initialisation: a string, or a float64 copy of the centres checked against X."
-    k = self.n_clusters
-    if X.shape[0] < k:
-        raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={k}.")
-    if isinstance(self.init, str):
-        return self.init
+    if X.shape[0] < self.n_clusters:
+        raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
+    return self.init if isinstance(self.init, str) else self._checked_centers(X)
+
+# %% ../nbs/10_cluster.ipynb #c89d21d6
+@patch
+def _checked_centers(self: KMeans, X):
+    "`init` as a float64 copy of initial centres, of shape (n_clusters, n_features of X)."
     try:
         init = check_array(self.init, dtype=np.float64, copy=True, input_name="init")
     except ValueError as err:
         raise ValueError(
             f"init must be 'k-means++', 'random' or an array of centres: {err}"
         ) from None
-    if init.shape != (k, X.shape[1]):
+    expected = (self.n_clusters, X.shape[1])
+    if init.shape != expected:
         raise ValueError(
-            f"init has shape {init.shape}; expected (n_clusters, n_features) = {(k, X.shape[1])}"
+            f"init has shape {init.shape}; expected (n_clusters, n_features) = {expected}"
         )
     return init
 
@@ -204,7 +219,7 @@ def _n_runs(self: KMeans, init):
         n_init = 1
     return n_init
 
-
+# %% ../nbs/10_cluster.ipynb #de64cb2c
 @patch
 def _seed(self: KMeans, X, init, rs):
     "The starting centres of one run."
@@ -216,6 +231,7 @@ def _seed(self: KMeans, X, init, rs):
 
 # %% ../nbs/10_cluster.ipynb #c8685bf4
 def _warn_if_fewer_clusters(labels, n_clusters):
+    "Warn when the labels use fewer clusters than asked for: X has too few distinct points."
     n_distinct = np.unique(labels).shape[0]
     if n_distinct < n_clusters:
         warnings.warn(
@@ -224,6 +240,25 @@ def _warn_if_fewer_clusters(labels, n_clusters):
             ConvergenceWarning,
             stacklevel=3,
         )
+
+# %% ../nbs/10_cluster.ipynb #6f49d77c
+def _centre_in_place(X, init):
+    "Subtract the mean of X from X and from given centres, in place, and return it."
+    mean = X.mean(axis=0)
+    X -= mean
+    _check_magnitude(X)
+    if isinstance(init, np.ndarray):
+        init -= mean
+    return mean
+
+# %% ../nbs/10_cluster.ipynb #bec031c6
+@patch
+def _best_run(self: KMeans, X, init, n_init, rs):
+    "The run of lowest inertia (the first of equals) of `n_init` Lloyd runs, with one BLAS thread."
+    tol = float(np.mean(np.var(X, axis=0))) * self.tol  # relative: rescaling X changes nothing
+    with limit_blas_threads():
+        runs = (_lloyd(X, self._seed(X, init, rs), self.max_iter, tol) for _ in range(n_init))
+        return min(runs, key=lambda run: run[1])
 
 # %% ../nbs/10_cluster.ipynb #3b65045a
 @patch
@@ -237,15 +272,8 @@ def fit(
     X = validate_data(self, X, dtype=np.float64, order="C", copy=True)
     init = self._checked_init(X)
     n_init, rs = self._n_runs(init), check_random_state(self.random_state)
-    mean = X.mean(axis=0)
-    X -= mean
-    _check_magnitude(X)
-    if isinstance(init, np.ndarray):
-        init -= mean
-    tol = float(np.mean(np.var(X, axis=0))) * self.tol
-    with limit_blas_threads():
-        runs = (_lloyd(X, self._seed(X, init, rs), self.max_iter, tol) for _ in range(n_init))
-        labels, inertia, centers, n_iter = min(runs, key=lambda run: run[1])  # the first best
+    mean = _centre_in_place(X, init)
+    labels, inertia, centers, n_iter = self._best_run(X, init, n_init, rs)
     _warn_if_fewer_clusters(labels, self.n_clusters)
     self.cluster_centers_ = centers + mean
     self.labels_, self.inertia_, self.n_iter_ = labels, inertia, n_iter
@@ -255,12 +283,13 @@ def fit(
 # %% ../nbs/10_cluster.ipynb #a6698218
 @patch
 def _validated(self: KMeans, X):
+    "X checked against the fitted model: float64, C-ordered, its features, not too large."
     check_is_fitted(self)
     X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
     _check_magnitude(X)
     return X
 
-
+# %% ../nbs/10_cluster.ipynb #5d0de847
 @patch
 def predict(
     self: KMeans,

@@ -8,12 +8,15 @@ __all__ = ['Interval', 'limit_blas_threads', 'HasMethods', 'Integral', 'InvalidP
 
 # %% ../nbs/core.ipynb #80909066
 import os
+import re
 import threading
-from contextlib import ContextDecorator
+from contextlib import ContextDecorator, contextmanager
 from numbers import Integral, Real
 
+# %% ../nbs/core.ipynb #3cf33cdb
 import numpy as np
 import scipy.linalg  # noqa: F401  (loads SciPy's BLAS before the thread controller looks)
+from fastcore.basics import patch
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported: see _all_ below)
     HasMethods,
     InvalidParameterError,
@@ -39,13 +42,25 @@ _all_ = [
 class Interval(_SklearnInterval):
     "scikit-learn's `Interval` constraint, except that a bool never counts as a number."
 
-    def is_satisfied_by(self, val):
+    def is_satisfied_by(
+        self,
+        val: object,  # the value given for the parameter
+    ) -> bool:
+        "Whether `val` is a number inside the interval; `True` and `False` never are."
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
-# %% ../nbs/core.ipynb #1dfbb4d1
-_lock = threading.Lock()
-_open_blocks = 0
-_saved_limits = None
+# %% ../nbs/core.ipynb #3fac4d11
+@contextmanager
+def _named(name):
+    "Re-raise a ValueError or TypeError of the block with the argument `name` in front, if absent."
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        if re.search(rf"\b{re.escape(name)}\b", str(e)):
+            raise
+        raise (ValueError if isinstance(e, ValueError) else TypeError)(f"{name}: {e}") from e
+
+# %% ../nbs/core.ipynb #4e187451
 _controller = None
 
 
@@ -56,7 +71,7 @@ def _blas():
         _controller = ThreadpoolController().select(user_api="blas")
     return _controller
 
-
+# %% ../nbs/core.ipynb #663e79bd
 def _policy_threads():
     "The thread count of a block: 1, or `$COURSEWORK_BLAS_THREADS` (`none`: leave BLAS alone)."
     value = os.environ.get("COURSEWORK_BLAS_THREADS", "1").strip().lower()
@@ -68,24 +83,48 @@ def _policy_threads():
         )
     return int(value)
 
-# %% ../nbs/core.ipynb #5f67cba7
+# %% ../nbs/core.ipynb #50e42dde
+_lock = threading.Lock()  # blocks open and close from any Python thread
+_open_blocks = 0
+_saved_limits = None  # what the first block in found, for the last one out to restore
+
+# %% ../nbs/core.ipynb #b91a68d6
+def _open_block():
+    "Count one more open block; the first one in applies the policy and saves what it found."
+    global _open_blocks, _saved_limits
+    with _lock:
+        if _open_blocks == 0:
+            threads = _policy_threads()
+            _saved_limits = None if threads is None else _blas().limit(limits=threads)
+        _open_blocks += 1
+
+# %% ../nbs/core.ipynb #03ada5de
+def _close_block():
+    "Count one open block fewer; the last one out restores what the first one in saved."
+    global _open_blocks, _saved_limits
+    with _lock:
+        _open_blocks -= 1
+        if _open_blocks == 0 and _saved_limits is not None:
+            _saved_limits.restore_original_limits()
+            _saved_limits = None
+
+# %% ../nbs/core.ipynb #e3fadaf6
 class limit_blas_threads(ContextDecorator):
     "Run a block (or a decorated function) with one BLAS thread; re-entrant and thread-safe."
 
-    def __enter__(self):
-        global _open_blocks, _saved_limits
-        with _lock:
-            if _open_blocks == 0:
-                threads = _policy_threads()
-                _saved_limits = None if threads is None else _blas().limit(limits=threads)
-            _open_blocks += 1
-        return self
+# %% ../nbs/core.ipynb #0c593ff4
+@patch
+def __enter__(self: limit_blas_threads) -> limit_blas_threads:
+    "Open a block: the first one in limits BLAS to the policy's thread count."
+    _open_block()
+    return self
 
-    def __exit__(self, *exc):
-        global _open_blocks, _saved_limits
-        with _lock:
-            _open_blocks -= 1
-            if _open_blocks == 0 and _saved_limits is not None:
-                _saved_limits.restore_original_limits()
-                _saved_limits = None
-        return False
+# %% ../nbs/core.ipynb #b747065a
+@patch
+def __exit__(
+    self: limit_blas_threads,
+    *exc,  # the exception's type, value and traceback (three Nones if none was raised)
+) -> bool:
+    "Close the block: the last one out restores the thread counts the first one found."
+    _close_block()
+    return False

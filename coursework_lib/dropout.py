@@ -12,6 +12,16 @@ from sklearn.utils.validation import check_random_state
 from .core import Interval, Real, validate_params
 from .mlp import _fill_dropout_mask
 
+# %% ../nbs/05_dropout.ipynb #da821909
+def _check_mask_buffer(out):
+    "`out` itself, if it is a C-contiguous float32 or float64 array the sampler can fill in place."
+    if out.dtype not in (np.float32, np.float64) or not out.flags.c_contiguous:
+        raise ValueError(
+            f"out must be a C-contiguous float32 or float64 array, got dtype {out.dtype} "
+            f"(C-contiguous: {out.flags.c_contiguous})"
+        )
+    return out
+
 # %% ../nbs/05_dropout.ipynb #41774244
 @validate_params(
     {
@@ -29,14 +39,16 @@ def dropout_mask(
     out: np.ndarray | None = None,  # a C-contiguous float32 or float64 array to fill in place
 ) -> np.ndarray:  # entries 0 or 1/keep_prob
     "Inverted-dropout mask M = r / p of eq. (1): 1/keep_prob with probability keep_prob, else 0."
-    if out is None:
-        out = np.empty(shape, dtype)
-    elif out.dtype not in (np.float32, np.float64) or not out.flags.c_contiguous:
-        raise ValueError(
-            f"out must be a C-contiguous float32 or float64 array, got dtype {out.dtype} "
-            f"(C-contiguous: {out.flags.c_contiguous})"
-        )
+    out = np.empty(shape, dtype) if out is None else _check_mask_buffer(out)
     return _fill_dropout_mask(out, keep_prob, check_random_state(random_state))
+
+# %% ../nbs/05_dropout.ipynb #38aa8f0e
+def _as_float_array(h):
+    "h as an array, if it holds floats: a mask scales activations, which integers cannot hold."
+    h = np.asarray(h)
+    if h.dtype.kind != "f":
+        raise TypeError(f"h must hold floats, got dtype {h.dtype}")
+    return h
 
 # %% ../nbs/05_dropout.ipynb #aa001422
 def dropout_forward(
@@ -45,13 +57,21 @@ def dropout_forward(
     random_state=None,  # None, an int or a RandomState
 ) -> tuple:  # (h * mask, mask)
     "Training-time inverted dropout, eq. (1): `(h * M, M)` with a fresh mask entry for every entry."
-    h = np.asarray(h)
-    if h.dtype.kind != "f":
-        raise TypeError(f"h must hold floats, got dtype {h.dtype}")
-    mask = dropout_mask(
-        h.shape, keep_prob, random_state, dtype=np.float32 if h.dtype == np.float32 else np.float64
-    )
+    h = _as_float_array(h)
+    dtype = np.float32 if h.dtype == np.float32 else np.float64
+    mask = dropout_mask(h.shape, keep_prob, random_state, dtype=dtype)
     return h * mask, mask
+
+# %% ../nbs/05_dropout.ipynb #add2a047
+def _check_mask_matches(grad_out, mask):
+    "Both as arrays, if they have one shape: the gradient must be that of the forward's output."
+    grad_out, mask = np.asarray(grad_out), np.asarray(mask)
+    if grad_out.shape != mask.shape:
+        raise ValueError(
+            f"grad_out has shape {grad_out.shape} but mask has shape {mask.shape}: "
+            "pass the forward's mask"
+        )
+    return grad_out, mask
 
 # %% ../nbs/05_dropout.ipynb #04b9201f
 def dropout_backward(
@@ -59,10 +79,5 @@ def dropout_backward(
     mask: np.ndarray,  # the mask `dropout_forward` returned
 ) -> np.ndarray:  # the gradient with respect to h
     "The gradient with respect to the activations, eq. (2): upstream gradient times the mask."
-    grad_out, mask = np.asarray(grad_out), np.asarray(mask)
-    if grad_out.shape != mask.shape:
-        raise ValueError(
-            f"grad_out has shape {grad_out.shape} but mask has shape {mask.shape}: "
-            "pass the forward's mask"
-        )
+    grad_out, mask = _check_mask_matches(grad_out, mask)
     return grad_out * mask

@@ -6,6 +6,7 @@
 __all__ = ['softplus', 'sigmoid', 'relu', 'logsumexp', 'log_softmax', 'softmax', 'one_hot', 'cross_entropy', 'minibatches']
 
 # %% ../nbs/02_functional.ipynb #2da1a318
+from collections.abc import Iterator
 from numbers import Integral
 
 import numpy as np
@@ -15,6 +16,7 @@ from .core import Interval, validate_params
 
 # %% ../nbs/02_functional.ipynb #c5a1fe89
 def _as_float(x, name="x"):
+    "`x` as an array of floats: integers and booleans become float64, float dtypes stay."
     x = np.asarray(x)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
@@ -55,29 +57,34 @@ def relu(
     x = _as_float(x)
     return np.maximum(x, x.dtype.type(0))[()]
 
-# %% ../nbs/02_functional.ipynb #e1a9f832
-def _shift_by_max(a, axis, name="a"):
-    "(a - m, m) with m the maximum along `axis` (kept), replaced by 0 where infinite."
-    a = _as_float(a, name)
+# %% ../nbs/02_functional.ipynb #f9e070bc
+def _check_axis(a, axis, name):
+    "`a` is at least 1-d and `axis` is an integer naming one of its axes, not an empty one."
     if not isinstance(axis, Integral) or isinstance(axis, bool):
         raise TypeError(f"axis must be an integer, got {axis!r}")
     if a.ndim == 0:
         raise ValueError(f"{name} must be at least a 1-d array, got a scalar")
     if a.shape[axis] == 0:
         raise ValueError(f"cannot reduce {name} over its empty axis {axis} (shape {a.shape})")
+
+# %% ../nbs/02_functional.ipynb #c80306e1
+def _shift_by_max(a, axis, name="a"):
+    "(a - m, m) with m the maximum along `axis` (kept), replaced by 0 where infinite."
+    a = _as_float(a, name)
+    _check_axis(a, axis, name)
     m = np.max(a, axis=axis, keepdims=True)
-    # An infinite maximum cannot be factored out (inf - inf = nan); 0 is a harmless shift for those
-    # rows.
+    # An infinite maximum cannot be factored out (inf - inf = nan); 0 is a harmless shift there.
     m = np.where(np.isfinite(m), m, 0)
     return a - m, m
 
-
+# %% ../nbs/02_functional.ipynb #7d8e8771
 def _log_sum_exp_shifted(s, axis):
+    "log(sum(exp(s))) along `axis` (kept) of logits `s` already shifted by their maximum."
     # exp(s) <= 1 may underflow to 0 (correct); log(0) = -inf only for all -inf rows (correct).
     with np.errstate(under="ignore", divide="ignore"):
         return np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
-
+# %% ../nbs/02_functional.ipynb #e1a9f832
 def logsumexp(
     a: np.ndarray,  # real numbers, at least 1-d
     axis: int = -1,  # the axis to reduce
@@ -99,7 +106,7 @@ def log_softmax(
     # Subtracting from the shifted s (not z - logsumexp(z)) avoids cancelling against a large m.
     return (s - _log_sum_exp_shifted(s, axis))[()]
 
-
+# %% ../nbs/02_functional.ipynb #bb08d07d
 def softmax(
     z: np.ndarray,  # logits, at least 1-d
     axis: int = -1,  # the axis of the classes
@@ -110,21 +117,27 @@ def softmax(
         e = np.exp(s)
         return (e / np.sum(e, axis=axis, keepdims=True))[()]
 
-# %% ../nbs/02_functional.ipynb #4c347112
-def _check_labels(y, n_classes, name="y"):
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"{name} (the labels) must be a 1-d array, got shape {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"{name} (the labels) must be integers 0..n_classes-1, got dtype {y.dtype}")
+# %% ../nbs/02_functional.ipynb #355024af
+def _check_label_range(y, n_classes, name):
+    "Every label names one of the classes 0..n_classes-1; the error shows up to five that do not."
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         bad = y[(y < 0) | (y >= n_classes)]
         raise ValueError(
             f"{name} (the labels) must lie in 0..{n_classes - 1}, got {bad[:5].tolist()}"
         )
+
+# %% ../nbs/02_functional.ipynb #08ed69db
+def _check_labels(y, n_classes, name="y"):
+    "`y` as a 1-d array of integer labels in 0..n_classes-1."
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name} (the labels) must be a 1-d array, got shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{name} (the labels) must be integers 0..n_classes-1, got dtype {y.dtype}")
+    _check_label_range(y, n_classes, name)
     return y
 
-
+# %% ../nbs/02_functional.ipynb #e825180c
 @validate_params(
     {"n_classes": [Interval(Integral, 1, None, closed="left")]}, prefer_skip_nested_validation=True
 )
@@ -138,13 +151,9 @@ def one_hot(
     out[np.arange(y.size), y] = 1.0
     return out
 
-# %% ../nbs/02_functional.ipynb #d9ad728c
-def cross_entropy(
-    log_probs: np.ndarray,  # log-probabilities, (n_samples, n_classes), e.g. from `log_softmax`
-    y: np.ndarray,  # integer labels, (n_samples,)
-) -> float:
-    """Mean negative log-likelihood -mean_i log_probs[i, y[i]], eq. (5) (= mean KL divergence to
-    one-hot targets)."""
+# %% ../nbs/02_functional.ipynb #32ba658a
+def _check_log_probs(log_probs, y):
+    "(log_probs, y) checked: an (n_samples, n_classes) float matrix, one label per row, n >= 1."
     log_probs = _as_float(log_probs, "log_probs")
     if log_probs.ndim != 2 or log_probs.shape[1] == 0:
         raise ValueError(
@@ -156,7 +165,26 @@ def cross_entropy(
         raise ValueError(f"log_probs has {log_probs.shape[0]} rows but y has {y.size} labels")
     if y.size == 0:
         raise ValueError("cross_entropy of an empty batch is undefined")
+    return log_probs, y
+
+# %% ../nbs/02_functional.ipynb #d9ad728c
+def cross_entropy(
+    log_probs: np.ndarray,  # log-probabilities, (n_samples, n_classes), e.g. from `log_softmax`
+    y: np.ndarray,  # integer labels, (n_samples,)
+) -> float:
+    """Mean negative log-likelihood -mean_i log_probs[i, y[i]], eq. (5) (= mean KL divergence to
+    one-hot targets)."""
+    log_probs, y = _check_log_probs(log_probs, y)
     return float(-np.mean(log_probs[np.arange(y.size), y]))
+
+# %% ../nbs/02_functional.ipynb #dd54516f
+def _epoch_order(n_samples, random_state, shuffle):
+    "One epoch's order: a permutation drawn from `random_state`, or 0..N-1 without shuffling."
+    if not shuffle:
+        return np.arange(n_samples)
+    if isinstance(random_state, np.random.Generator):
+        return random_state.permutation(n_samples)
+    return check_random_state(random_state).permutation(n_samples)
 
 # %% ../nbs/02_functional.ipynb #b657c957
 @validate_params(
@@ -171,18 +199,10 @@ def cross_entropy(
 def minibatches(
     n_samples: int,  # the number of samples N
     batch_size: int,  # indices per batch; the last batch may be smaller
-    random_state=None,  # None, an int, a RandomState or a Generator: the order
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,  # the shuffle
     shuffle: bool = True,  # a new random order every call; False gives 0..N-1
-):
+) -> Iterator[np.ndarray]:
     """Yield index arrays covering range(n_samples) once, in batches of `batch_size` (the last one
     may be smaller)."""
-    if shuffle:
-        rng = (
-            random_state
-            if isinstance(random_state, np.random.Generator)
-            else check_random_state(random_state)
-        )
-        order = rng.permutation(n_samples)
-    else:
-        order = np.arange(n_samples)
+    order = _epoch_order(n_samples, random_state, shuffle)
     return (order[start : start + batch_size] for start in range(0, n_samples, batch_size))

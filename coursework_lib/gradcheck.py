@@ -13,8 +13,9 @@ import numpy as np
 
 from .core import Interval, validate_params
 
-# %% ../nbs/01_gradcheck.ipynb #2ace9562
+# %% ../nbs/01_gradcheck.ipynb #b57515de
 def _check_float64_array(x, name):
+    "`x` is a float64 `ndarray` (`name` says which argument it is)."
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray of float64, got {type(x).__name__}")
     if x.dtype != np.float64:
@@ -23,19 +24,43 @@ def _check_float64_array(x, name):
             f"{x.dtype}"
         )
 
-
+# %% ../nbs/01_gradcheck.ipynb #6e4aba81
 def _scalar_value(value, where):
+    "`value`, returned by `f()` (`where` says at which coordinate), as a finite float."
     if np.ndim(value) != 0:
-        raise TypeError(
-            f"f() must return a scalar, got an array of shape {np.shape(value)} {where}"
-        )
+        shape = np.shape(value)
+        raise TypeError(f"f() must return a scalar, got an array of shape {shape} {where}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"f() returned {value} {where}")
     return value
 
-
+# %% ../nbs/01_gradcheck.ipynb #54490420
 _POSITIVE = Interval(Real, 0, np.inf, closed="neither")  # eps and rtol: positive and finite
+
+# %% ../nbs/01_gradcheck.ipynb #7736bf1a
+def _check_perturbable(x):
+    "`x` is a writeable float64 array: `numerical_gradient` perturbs it in place."
+    _check_float64_array(x, "x")
+    if not x.flags.writeable:
+        raise ValueError("x must be writeable: it is perturbed in place (and restored)")
+
+# %% ../nbs/01_gradcheck.ipynb #205f410a
+def _central_difference(f, x, idx, eps):
+    "The central difference of eq. (1) of `f()` along `x[idx]`; `x` is restored, also on error."
+    original = x[idx]
+    try:
+        x[idx] = original + eps
+        step = x[idx]
+        f_plus = f()
+        x[idx] = original - eps
+        # Divide by the step actually stored, not 2*eps: x +- eps is rounded.
+        step -= x[idx]
+        f_minus = f()
+    finally:
+        x[idx] = original
+    where = f"at index {idx}"
+    return (_scalar_value(f_plus, where) - _scalar_value(f_minus, where)) / step
 
 # %% ../nbs/01_gradcheck.ipynb #5d456991
 @validate_params({"f": [callable], "eps": [_POSITIVE]}, prefer_skip_nested_validation=True)
@@ -46,37 +71,19 @@ def numerical_gradient(
 ) -> np.ndarray:
     """Central-difference gradient of the scalar `f()` w.r.t. the float64 array `x`: implements eq.
     (1)."""
-    _check_float64_array(x, "x")
-    if not x.flags.writeable:
-        raise ValueError("x must be writeable: it is perturbed in place (and restored)")
+    _check_perturbable(x)
     grad = np.empty(x.shape, dtype=np.float64)
     # np.ndindex works for any strides, so x may be a view into the arrays f actually reads.
     for idx in np.ndindex(x.shape):
-        original = x[idx]
-        try:
-            x[idx] = original + eps
-            step = x[idx]
-            f_plus = f()
-            x[idx] = original - eps
-            # Divide by the step actually stored, not 2*eps: x +- eps is rounded.
-            step -= x[idx]
-            f_minus = f()
-        finally:
-            x[idx] = original
-        where = f"at index {idx}"
-        grad[idx] = (_scalar_value(f_plus, where) - _scalar_value(f_minus, where)) / step
+        grad[idx] = _central_difference(f, x, idx, eps)
     return grad
 
-# %% ../nbs/01_gradcheck.ipynb #1e2ddcf7
+# %% ../nbs/01_gradcheck.ipynb #b98d5c65
 TINY = np.finfo(np.float64).tiny
 
-
-def relative_error(
-    analytic: np.ndarray,  # the gradient as derived
-    numeric: np.ndarray,  # the gradient by finite differences, same shape
-) -> float:
-    """Max elementwise `|a-n| / max(|a|+|n|, TINY)` of eq. (2): symmetric, scale-free, in [0, 1];
-    0/0 is agreement."""
+# %% ../nbs/01_gradcheck.ipynb #f1f01d89
+def _as_gradient_pair(analytic, numeric):
+    "The two gradients as float64 arrays, after checking that they are real, finite and alike."
     a, n = np.asarray(analytic), np.asarray(numeric)
     for arr, name in ((a, "analytic"), (n, "numeric")):
         if arr.dtype.kind not in "iuf":
@@ -87,16 +94,25 @@ def relative_error(
     for arr, name in ((a, "analytic"), (n, "numeric")):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains nan or inf")
+    return a, n
+
+# %% ../nbs/01_gradcheck.ipynb #1e2ddcf7
+def relative_error(
+    analytic: np.ndarray,  # the gradient as derived
+    numeric: np.ndarray,  # the gradient by finite differences, same shape
+) -> float:
+    """Max elementwise `|a-n| / max(|a|+|n|, TINY)` of eq. (2): symmetric, scale-free, in [0, 1];
+    0/0 is agreement."""
+    a, n = _as_gradient_pair(analytic, numeric)
     # Halved, |a| + |n| cannot overflow (it would for |a| + |n| > 1.8e308 and give inf/inf = nan);
-    # halving a normal
-    # float is exact, so the ratio is unchanged.
+    # halving a normal float is exact, so the ratio is unchanged.
     a, n = a / 2, n / 2
     denom = np.maximum(np.abs(a) + np.abs(n), TINY / 2)
     return float(np.max(np.abs(a - n) / denom, initial=0.0))
 
-# %% ../nbs/01_gradcheck.ipynb #66e855d3
-def _check_pairs(params, grads):
-    "The parameter and gradient dicts name the same float64 arrays, of equal shapes."
+# %% ../nbs/01_gradcheck.ipynb #70dd945f
+def _check_same_names(params, grads):
+    "`params` is not empty and `grads` has a gradient for each of its arrays, and nothing else."
     if not params:
         raise ValueError("params is empty: nothing to check")
     if params.keys() != grads.keys():
@@ -105,6 +121,11 @@ def _check_pairs(params, grads):
             f"params and grads must have the same names: missing from grads {missing}, "
             f"extra in grads {extra}"
         )
+
+# %% ../nbs/01_gradcheck.ipynb #66e855d3
+def _check_pairs(params, grads):
+    "The parameter and gradient dicts name the same float64 arrays, of equal shapes."
+    _check_same_names(params, grads)
     for name in params:
         _check_float64_array(params[name], f"params[{name!r}]")
         _check_float64_array(grads[name], f"grads[{name!r}]")
@@ -113,6 +134,21 @@ def _check_pairs(params, grads):
                 f"params[{name!r}] has shape {params[name].shape} but grads[{name!r}] has shape "
                 f"{grads[name].shape}"
             )
+
+# %% ../nbs/01_gradcheck.ipynb #f0eb527d
+def _failed(errors, rtol):
+    "The names whose relative error is above `rtol`, or nan."
+    # `not error <= rtol`, not `error > rtol`: a nan error must fail the check, never pass it.
+    return [name for name, error in errors.items() if not error <= rtol]
+
+# %% ../nbs/01_gradcheck.ipynb #25957af1
+def _failure_message(errors, failed, rtol):
+    "Names the worst failed parameter (a nan error is the worst), then lists every error."
+    worst = max(failed, key=lambda name: np.inf if np.isnan(errors[name]) else errors[name])
+    return (
+        f"gradient check failed: parameter {worst!r} has relative error {errors[worst]:.3e} "
+        f"> rtol={rtol:.1e} (all: " + ", ".join(f"{k}={v:.1e}" for k, v in errors.items()) + ")"
+    )
 
 # %% ../nbs/01_gradcheck.ipynb #eb97b1c3
 @validate_params(
@@ -132,12 +168,7 @@ def check_gradients(
         name: relative_error(grads[name], numerical_gradient(f, params[name], eps=eps))
         for name in params
     }
-    # `not error <= rtol`, not `error > rtol`: a nan error must fail the check, never pass it.
-    failed = [name for name, error in errors.items() if not error <= rtol]
+    failed = _failed(errors, rtol)
     if failed:
-        worst = max(failed, key=lambda name: np.inf if np.isnan(errors[name]) else errors[name])
-        raise AssertionError(
-            f"gradient check failed: parameter {worst!r} has relative error {errors[worst]:.3e} "
-            f"> rtol={rtol:.1e} (all: " + ", ".join(f"{k}={v:.1e}" for k, v in errors.items()) + ")"
-        )
+        raise AssertionError(_failure_message(errors, failed, rtol))
     return errors

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_array, validate_data
 
+# %% ../nbs/11_graph.ipynb #d1c82d51
 from .cluster import KMeans
 from .core import Integral, Interval, Real, limit_blas_threads, validate_params
 
@@ -27,7 +28,18 @@ def _column_scales(X):
     top = np.abs(X).max(axis=0)
     return 2.0 ** np.frexp(np.where(top > 0, top, 1.0))[1]
 
+# %% ../nbs/11_graph.ipynb #c003df2b
+def _abs_correlation(X):
+    "|Pearson r| between the columns of X, exactly symmetric; constant columns are refused."
+    constant = np.flatnonzero(np.ptp(X, axis=0) == 0)
+    if constant.size:
+        raise ValueError(
+            f"features {constant.tolist()} are constant: their correlation is undefined"
+        )
+    r = np.abs(np.corrcoef(X / _column_scales(X), rowvar=False))
+    return (r + r.T) / 2  # corrcoef's rounding can leave the two triangles a few ulps apart
 
+# %% ../nbs/11_graph.ipynb #41d50a9b
 @validate_params(
     {"X": ["array-like"], "threshold": [Interval(Real, 0, 1, closed="left")]},
     prefer_skip_nested_validation=True,
@@ -39,16 +51,32 @@ def correlation_graph(
 ) -> np.ndarray:
     "Weighted adjacency (1) between the columns of X: |Pearson r| where |r| > threshold, else 0."
     X = check_array(X, dtype=np.float64, ensure_min_samples=2)
-    constant = np.flatnonzero(np.ptp(X, axis=0) == 0)
-    if constant.size:
-        raise ValueError(
-            f"features {constant.tolist()} are constant: their correlation is undefined"
-        )
-    r = np.abs(np.corrcoef(X / _column_scales(X), rowvar=False))
-    r = (r + r.T) / 2  # corrcoef's rounding can leave the two triangles a few ulps apart
+    r = _abs_correlation(X)
     A = np.where(r > threshold, r, 0.0)
     np.fill_diagonal(A, 0.0)
     return A
+
+# %% ../nbs/11_graph.ipynb #7bc30a25
+def _refuse_negative(A):
+    "Raise, naming the first one, if any weight of A is negative."
+    negative = np.argwhere(A < 0)
+    if negative.size:
+        i, j = negative[0]
+        raise ValueError(
+            f"Negative values in data: adjacency matrix has negative weights (e.g. A[{i}, {j}] = "
+            f"{A[i, j]:g}); weights must be >= 0"
+        )
+
+# %% ../nbs/11_graph.ipynb #270c02a1
+def _refuse_asymmetric(A):
+    "Raise, naming the first pair, unless each pair agrees to 1e-10 of its own larger weight."
+    asymmetric = np.argwhere(np.abs(A - A.T) > 1e-10 * np.maximum(A, A.T))
+    if asymmetric.size:
+        i, j = asymmetric[0]
+        raise ValueError(
+            "adjacency matrix must be symmetric (an undirected graph): "
+            f"A[{i}, {j}] = {A[i, j]:g} but A[{j}, {i}] = {A[j, i]:g}"
+        )
 
 # %% ../nbs/11_graph.ipynb #9bd16907
 @validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
@@ -59,24 +87,10 @@ def check_adjacency(
     A = check_array(A, dtype=np.float64)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"adjacency matrix must be square, got shape {A.shape}")
-    negative = np.argwhere(A < 0)
-    if negative.size:
-        i, j = negative[0]
-        raise ValueError(
-            f"Negative values in data: adjacency matrix has negative weights (e.g. A[{i}, {j}] = "
-            f"{A[i, j]:g}); weights must be >= 0"
-        )
-    asymmetric = np.argwhere(np.abs(A - A.T) > 1e-10 * np.maximum(A, A.T))
-    if asymmetric.size:
-        i, j = asymmetric[0]
-        raise ValueError(
-            "adjacency matrix must be symmetric (an undirected graph): "
-            f"A[{i}, {j}] = {A[i, j]:g} but "
-            f"A[{j}, {i}] = {A[j, i]:g}"
-        )
-    return (
-        0.5 * A + 0.5 * A.T
-    )  # exactly symmetric, equal to A when A already is; halves cannot overflow
+    _refuse_negative(A)
+    _refuse_asymmetric(A)
+    # Exactly symmetric, equal to A when A already is; the halves cannot overflow.
+    return 0.5 * A + 0.5 * A.T
 
 # %% ../nbs/11_graph.ipynb #464e0b41
 @validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
@@ -110,11 +124,26 @@ def normalized_laplacian(
     connected = d > 0
     inv_sqrt = np.zeros_like(d)
     inv_sqrt[connected] = 1.0 / np.sqrt(d[connected])
-    L = -(
-        np.outer(inv_sqrt, inv_sqrt) * A
-    )  # s_a·s_b is exactly s_b·s_a: L is symmetric bit for bit
+    # s_a·s_b is exactly s_b·s_a: L is symmetric bit for bit.
+    L = -(np.outer(inv_sqrt, inv_sqrt) * A)
     L[np.diag_indices_from(L)] += connected
     return L
+
+# %% ../nbs/11_graph.ipynb #7239a00d
+def _gap_bound(A):
+    "γ = w_min / ((n-1)·vol): no non-zero eigenvalue of L is smaller (A must have an edge)."
+    return A[A > 0].min() / (max(A.shape[0] - 1, 1) * A.sum())
+
+# %% ../nbs/11_graph.ipynb #751c9f8d
+def _warn_if_unresolved(gap, rounding):
+    "Warn when the gap bound γ does not clear the rounding level δ: zeros cannot be told apart."
+    if gap <= rounding:
+        warnings.warn(
+            f"the spectral gap bound {gap:.2g} is below the rounding level {rounding:.2g}: "
+            "the number of zero eigenvalues cannot be told apart reliably",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 # %% ../nbs/11_graph.ipynb #dbfc794f
 @validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
@@ -123,21 +152,23 @@ def zero_eigenvalue_tolerance(
 ) -> float:
     "sqrt(δ·γ): δ = 2nε bounds eigh's rounding, γ = w_min/((n-1)·vol) bounds λ > 0 below."
     A = _scaled(check_adjacency(A))  # γ is scale-free; scaled, vol cannot overflow
-    n = A.shape[0]
-    rounding = 2 * n * np.finfo(np.float64).eps
-    weights = A[A > 0]
-    if weights.size == 0:
+    rounding = 2 * A.shape[0] * np.finfo(np.float64).eps
+    if not (A > 0).any():
         return rounding  # L = 0 exactly: every eigenvalue is an exact zero
-    gap = weights.min() / (max(n - 1, 1) * A.sum())
-    if gap <= rounding:
-        warnings.warn(
-            f"the spectral gap bound {gap:.2g} is below the rounding level {rounding:.2g}: "
-            "the number of "
-            "zero eigenvalues cannot be told apart reliably",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    gap = _gap_bound(A)
+    _warn_if_unresolved(gap, rounding)
     return float(np.sqrt(rounding * gap))
+
+# %% ../nbs/11_graph.ipynb #b4a37754
+def _component_labels(null):
+    "Nodes grouped by the direction of their null-space rows; None unless one group per column."
+    norms = np.linalg.norm(null, axis=1)
+    if null.shape[1] == 0 or norms.min() <= np.sqrt(np.finfo(np.float64).eps):
+        return None
+    unit = null / norms[:, None]
+    # Label each node by the first node whose normalised row is (numerically) its own.
+    _, labels = np.unique((unit @ unit.T > 0.5).argmax(axis=1), return_inverse=True)
+    return labels if labels.max() + 1 == null.shape[1] else None
 
 # %% ../nbs/11_graph.ipynb #cefea5b0
 @validate_params(
@@ -147,8 +178,7 @@ def zero_eigenvalue_tolerance(
 @limit_blas_threads()
 def connected_components(
     A: ArrayLike,  # weighted adjacency matrix, shape (n_nodes, n_nodes)
-    tol: float
-    | None = None,  # eigenvalues <= tol count as zero; None: zero_eigenvalue_tolerance(A)
+    tol: float | None = None,  # eigenvalues <= tol are zero; None: zero_eigenvalue_tolerance(A)
 ) -> tuple:
     "(n_components, labels) from the zero eigenvalues of the normalised Laplacian."
     A = check_adjacency(A)
@@ -156,20 +186,13 @@ def connected_components(
         tol = zero_eigenvalue_tolerance(A)
     eigenvalues, vectors = linalg.eigh(normalized_laplacian(A))
     r = int((eigenvalues <= tol).sum())
-    null = vectors[:, :r]
-    norms = np.linalg.norm(null, axis=1)
-    if r > 0 and norms.min() > np.sqrt(np.finfo(np.float64).eps):
-        null = null / norms[:, None]
-        # Label each node by the first node whose normalised row is (numerically) its own.
-        first = (null @ null.T > 0.5).argmax(axis=1)
-        _, labels = np.unique(first, return_inverse=True)
-        if labels.max() + 1 == r:
-            return r, labels
-    raise ValueError(
-        f"tol={tol:g} does not separate the zero eigenvalues from the rest: "
-        f"{r} eigenvalues are <= tol, "
-        "but their eigenvectors do not split the nodes into as many groups"
-    )
+    labels = _component_labels(vectors[:, :r])
+    if labels is None:
+        raise ValueError(
+            f"tol={tol:g} does not separate the zero eigenvalues from the rest: {r} eigenvalues "
+            "are <= tol, but their eigenvectors do not split the nodes into as many groups"
+        )
+    return r, labels
 
 # %% ../nbs/11_graph.ipynb #beca1388
 def _normalize_rows(U):
@@ -215,12 +238,6 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         Number of nodes (columns of the adjacency matrix) seen in `fit`.
     """
 
-    _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-    }
-
     def __init__(
         self,
         n_clusters: int = 8,  # number of clusters k (and of eigenvectors)
@@ -232,11 +249,30 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.random_state = random_state
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.pairwise = True
-        tags.input_tags.positive_only = True
-        return tags
+# %% ../nbs/11_graph.ipynb #a3d56489
+SpectralClustering._parameter_constraints = {
+    "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    "n_init": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+}
+
+# %% ../nbs/11_graph.ipynb #42bd6c4d
+@patch
+def __sklearn_tags__(self: SpectralClustering):
+    "scikit-learn's tags, with the input declared a pairwise matrix of non-negative weights."
+    tags = super(SpectralClustering, self).__sklearn_tags__()
+    tags.input_tags.pairwise = True
+    tags.input_tags.positive_only = True
+    return tags
+
+# %% ../nbs/11_graph.ipynb #a6dd9fcc
+@patch
+def _checked_graph(self: SpectralClustering, X):
+    "X checked as the adjacency matrix of at least n_clusters nodes (sets n_features_in_)."
+    A = check_adjacency(validate_data(self, X, dtype=np.float64))
+    if A.shape[0] < self.n_clusters:
+        raise ValueError(f"n_samples={A.shape[0]} should be >= n_clusters={self.n_clusters}.")
+    return A
 
 # %% ../nbs/11_graph.ipynb #33e8ad5a
 @patch
@@ -247,15 +283,11 @@ def fit(
 ) -> SpectralClustering:
     "Spectral clustering (4) of the graph X: sets embedding_ and labels_."
     self._validate_params()
-    A = check_adjacency(validate_data(self, X, dtype=np.float64))
-    k = self.n_clusters
-    if A.shape[0] < k:
-        raise ValueError(f"n_samples={A.shape[0]} should be >= n_clusters={k}.")
+    A, k = self._checked_graph(X), self.n_clusters
     with limit_blas_threads():
         embedding = spectral_embedding(A, k)
-        labels = (
-            KMeans(k, n_init=self.n_init, random_state=self.random_state).fit(embedding).labels_
-        )
+        kmeans = KMeans(k, n_init=self.n_init, random_state=self.random_state)
+        labels = kmeans.fit(embedding).labels_
     self.embedding_, self.labels_ = embedding, labels
     return self
 
@@ -264,10 +296,20 @@ class FiedlerPartition(NamedTuple):
     "The result of `fiedler_partition`."
 
     labels: np.ndarray  # 1 where the Fiedler vector is positive, else 0
-    vector: (
-        np.ndarray
-    )  # the second eigenvector of the normalised Laplacian, largest-magnitude entry positive
+    vector: np.ndarray  # the Laplacian's second eigenvector, its largest-magnitude entry positive
     value: float  # its eigenvalue (the algebraic connectivity of the normalised Laplacian)
+
+# %% ../nbs/11_graph.ipynb #d4b7ab2d
+def _warn_if_disconnected(second_eigenvalue, A):
+    "Warn when λ₂ is a zero eigenvalue: the sign split of a disconnected graph is arbitrary."
+    if second_eigenvalue <= zero_eigenvalue_tolerance(A):
+        warnings.warn(
+            "the graph is disconnected (second eigenvalue 0): the split is an arbitrary "
+            "zero-weight cut between unions of components; partition each connected component "
+            "instead",
+            UserWarning,
+            stacklevel=3,
+        )
 
 # %% ../nbs/11_graph.ipynb #30146308
 @validate_params({"A": ["array-like"]}, prefer_skip_nested_validation=True)
@@ -280,13 +322,6 @@ def fiedler_partition(
     if A.shape[0] < 2:
         raise ValueError(f"a partition needs at least 2 nodes, got {A.shape[0]}")
     eigenvalues, vectors = linalg.eigh(normalized_laplacian(A), subset_by_index=[0, 1])
-    if eigenvalues[1] <= zero_eigenvalue_tolerance(A):
-        warnings.warn(
-            "the graph is disconnected (second eigenvalue 0): "
-            "the split is an arbitrary zero-weight cut "
-            "between unions of components; partition each connected component instead",
-            UserWarning,
-            stacklevel=2,
-        )
+    _warn_if_disconnected(eigenvalues[1], A)
     vector = svd_flip(vectors[:, 1:].copy(), None)[0][:, 0]
     return FiedlerPartition((vector > 0).astype(np.intp), vector, float(eigenvalues[1]))

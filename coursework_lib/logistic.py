@@ -13,6 +13,7 @@ import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
+# %% ../nbs/03_logistic.ipynb #553f4fa8
 import numpy as np
 from fastcore.basics import patch
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -28,6 +29,7 @@ from sklearn.utils.validation import (
 )
 from tqdm.auto import tqdm
 
+# %% ../nbs/03_logistic.ipynb #b72dcc4d
 from .core import Interval, limit_blas_threads, validate_params
 from .functional import _check_labels, log_softmax, minibatches, one_hot, softmax
 
@@ -39,7 +41,7 @@ def _as_float64(a, name):
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {a.dtype}")
     return a.astype(np.float64, copy=False)
 
-
+# %% ../nbs/03_logistic.ipynb #7439d3f3
 def _check_params(W, b):
     "W as a float64 (D, K) array and b as float64 with K entries, shape (K,) or (K, 1)."
     W, b = _as_float64(W, "W"), _as_float64(b, "b")
@@ -53,15 +55,20 @@ def _check_params(W, b):
     return W, b
 
 # %% ../nbs/03_logistic.ipynb #f7ed61d2
+def _check_images(X, W, name):
+    "X as a float64 (N, D) array, D the number of rows of W; `name`: the caller's name for X."
+    X = _as_float64(X, name)
+    if X.ndim != 2 or X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"{name} must have shape (N, {W.shape[0]}) to match W of shape {W.shape}, got {X.shape}"
+        )
+    return X
+
+# %% ../nbs/03_logistic.ipynb #8989c5d1
 def _check_inputs(X, t, W, names=("X", "t")):
     "X as a float64 (N, D) array and t as N integer labels in 0..K-1; `names`: the caller's names."
     x_name, t_name = names
-    X = _as_float64(X, x_name)
-    if X.ndim != 2 or X.shape[1] != W.shape[0]:
-        raise ValueError(
-            f"{x_name} must have shape (N, {W.shape[0]}) to match W of shape {W.shape}, "
-            f"got {X.shape}"
-        )
+    X = _check_images(X, W, x_name)
     t = np.asarray(t)
     if t.shape != (X.shape[0],):
         raise ValueError(
@@ -70,6 +77,19 @@ def _check_inputs(X, t, W, names=("X", "t")):
         )
     _check_labels(t, W.shape[1], t_name)  # integers in 0..K-1
     return X, t
+
+# %% ../nbs/03_logistic.ipynb #6d42a8f7
+def _check_point(x, t, W):
+    "x as a flat float64 vector of D pixels (given flat or as Sheet 1's (D, 1) column); t a class."
+    x = _as_float64(x, "x")
+    if x.shape not in ((W.shape[0],), (W.shape[0], 1)):
+        raise ValueError(
+            f"x must have shape ({W.shape[0]},) or ({W.shape[0]}, 1) to match W of shape "
+            f"{W.shape}, got {x.shape}"
+        )
+    if not isinstance(t, Integral) or isinstance(t, bool) or not 0 <= t < W.shape[1]:
+        raise ValueError(f"t must be an integer class index in 0..{W.shape[1] - 1}, got {t!r}")
+    return x.reshape(-1)
 
 # %% ../nbs/03_logistic.ipynb #99e2c534
 def logreg_gradient(
@@ -81,16 +101,7 @@ def logreg_gradient(
     """Gradient (dW, db) of log p(t | x, W, b) for one datapoint, the ascent direction: implements
     eqs. (1) and (2)."""
     W, b = _check_params(W, b)
-    x = _as_float64(x, "x")
-    if x.shape not in ((W.shape[0],), (W.shape[0], 1)):
-        raise ValueError(
-            f"x must have shape ({W.shape[0]},) or ({W.shape[0]}, 1) to match W of shape "
-            f"{W.shape}, "
-            f"got {x.shape}"
-        )
-    if not isinstance(t, Integral) or isinstance(t, bool) or not 0 <= t < W.shape[1]:
-        raise ValueError(f"t must be an integer class index in 0..{W.shape[1] - 1}, got {t!r}")
-    x = x.reshape(-1)
+    x = _check_point(x, t, W)
     log_q = x @ W + b.reshape(-1)
     delta_q = -softmax(log_q)  # delta_q_j = [j == t] - p_j
     delta_q[t] += 1.0
@@ -112,7 +123,7 @@ def logreg_log_likelihood(
     total = log_p[np.arange(t.size), t].sum()
     return float(total / t.size if average else total)
 
-
+# %% ../nbs/03_logistic.ipynb #cd73de7b
 def logreg_gradients(
     X: np.ndarray,  # images, one per row, (N, D)
     t: np.ndarray,  # their class indices, (N,)
@@ -156,25 +167,28 @@ def sgd_iter(
         b += learning_rate * db
     return W, b
 
-# %% ../nbs/03_logistic.ipynb #c3497b56
-def _sgd_epoch(X, T, W, b, learning_rate, batch_size, alpha, rng, shuffle):
-    """One epoch of minibatch gradient ascent on the mean log-posterior over (X, one-hot T), in
-    place: eq. (MAP)."""
-    shrink = (
-        1.0 - learning_rate * alpha
-    )  # the prior per sample seen: every sample's gradient carries -alpha W
+# %% ../nbs/03_logistic.ipynb #aca45a2e
+def _contiguous_batches(X, T, batch_size, rng, shuffle):
+    "The minibatches of one epoch, as (X, T) pairs of contiguous views of one reordered copy."
     batches = list(minibatches(len(X), batch_size, rng, shuffle=shuffle))
     # One gather per epoch; every batch is then a contiguous slice (a view) of the reordered data.
     order = np.concatenate(batches)
     X_perm, T_perm = X[order], T[order]
     start = 0
     for idx in batches:
-        Xb, Tb = X_perm[start : start + len(idx)], T_perm[start : start + len(idx)]
+        yield X_perm[start : start + len(idx)], T_perm[start : start + len(idx)]
         start += len(idx)
+
+# %% ../nbs/03_logistic.ipynb #c3497b56
+def _sgd_epoch(X, T, W, b, learning_rate, batch_size, alpha, rng, shuffle):
+    """One epoch of minibatch gradient ascent on the mean log-posterior over (X, one-hot T), in
+    place: eq. (MAP)."""
+    # The prior per sample seen: every sample's gradient carries -alpha W.
+    shrink = 1.0 - learning_rate * alpha
+    for Xb, Tb in _contiguous_batches(X, T, batch_size, rng, shuffle):
         delta = Tb - softmax(Xb @ W + b)  # delta_q of every sample of the batch, one row each
-        delta *= learning_rate / len(
-            idx
-        )  # the mean over the batch's actual length, also for the last, smaller batch
+        # The mean over the batch's actual length, also for the last, smaller batch.
+        delta *= learning_rate / len(Xb)
         if alpha:
             W *= shrink
         W += Xb.T @ delta
@@ -260,7 +274,7 @@ def _initialize(self: LogisticRegression, n_features, n_classes):
     # coef_ is W.T, a view of the C-contiguous (D, K) array W that SGD updates in place.
     self.coef_, self.intercept_ = np.zeros((n_features, n_classes)).T, np.zeros(n_classes)
 
-
+# %% ../nbs/03_logistic.ipynb #e556a164
 @patch
 def _sgd_epoch(self: LogisticRegression, X, T):
     """The module's `_sgd_epoch` on W = coef_.T, b = intercept_, in place; non-finite weights are an
@@ -278,26 +292,31 @@ def _sgd_epoch(self: LogisticRegression, X, T):
 # %% ../nbs/03_logistic.ipynb #310879b7
 @patch
 def _log_proba(self: LogisticRegression, X):
+    "log p(class | x) for validated rows X: the log_softmax of the logits."
     return log_softmax(X @ self.coef_.T + self.intercept_)
 
-
+# %% ../nbs/03_logistic.ipynb #4e7a8daa
 @patch
 def _data_format(self: LogisticRegression):
+    "How the base validates X for this model: as float64."
     return {"dtype": np.float64}
 
-
+# %% ../nbs/03_logistic.ipynb #58df0dd2
 @patch
 def _weights(self: LogisticRegression):
+    "The arrays training changes, which early stopping snapshots and puts back."
     return [self.coef_, self.intercept_]
 
-
+# %% ../nbs/03_logistic.ipynb #292648df
 @patch
 def _targets(self: LogisticRegression, y_idx):
+    "The one-hot rows T that `_sgd_epoch` subtracts the predictions from."
     return one_hot(y_idx, len(self.classes_))
 
-
+# %% ../nbs/03_logistic.ipynb #234949bd
 @patch
 def _penalty(self: LogisticRegression) -> float:
+    "The prior's term of the objective, alpha/2 times the squared weights (the biases have none)."
     return 0.5 * self.alpha * float(np.vdot(self.coef_, self.coef_))
 
 # %% ../nbs/03_logistic.ipynb #5fa18c05
@@ -321,16 +340,29 @@ def _improved(self: MinibatchSGDClassifier) -> bool:
     least `tol`."""
     tol = 0.0 if self.tol is None else self.tol
     if self.early_stopping:
-        score = self.history_["validation_accuracy"][-1]
-        if score > self.best_validation_score_:
-            self.best_validation_score_, self._best_weights = (
-                score,
-                [w.copy() for w in self._weights()],
-            )
-        return score >= self._previous_best + tol
-    objective = self.history_["loss"][-1] + self._penalty()
-    self.best_loss_ = min(self.best_loss_, objective)
-    return objective <= self._previous_best - tol
+        score, previous = self.history_["validation_accuracy"][-1], self.best_validation_score_
+        if score > previous:
+            self.best_validation_score_ = score
+            self._best_weights = [w.copy() for w in self._weights()]
+        return score >= previous + tol
+    objective, previous = self.history_["loss"][-1] + self._penalty(), self.best_loss_
+    self.best_loss_ = min(previous, objective)
+    return objective <= previous - tol
+
+# %% ../nbs/03_logistic.ipynb #519fcc13
+@patch
+def _validation_size(self: MinibatchSGDClassifier, y_idx) -> int:
+    "How many samples `early_stopping` holds out; an error if a stratified split cannot be made."
+    n_classes, n_val = len(self.classes_), math.ceil(self.validation_fraction * len(y_idx))
+    counts = np.bincount(y_idx)
+    if n_val < n_classes or len(y_idx) - n_val < n_classes or counts.min() < 2:
+        raise ValueError(
+            f"validation_fraction={self.validation_fraction} holds out {n_val} of {len(y_idx)} "
+            f"samples, too few to hold one sample of each of the {n_classes} classes in both the "
+            f"validation and the training split (the rarest class has {counts.min()}): raise "
+            "validation_fraction, or set early_stopping=False"
+        )
+    return n_val
 
 # %% ../nbs/03_logistic.ipynb #58595269
 @patch
@@ -338,54 +370,25 @@ def _split_validation(self: MinibatchSGDClassifier, X, y_idx):
     "(X, y_idx) for training and the stratified validation pair, or None without `early_stopping`."
     if not self.early_stopping:
         return X, y_idx, None
-    n_classes, n_val = len(self.classes_), math.ceil(self.validation_fraction * len(X))
-    counts = np.bincount(y_idx)
-    if n_val < n_classes or len(X) - n_val < n_classes or counts.min() < 2:
-        raise ValueError(
-            f"validation_fraction={self.validation_fraction} holds out {n_val} of {len(X)} "
-            "samples, too few to "
-            f"hold one sample of each of the {n_classes} classes in both the validation and the "
-            "training split "
-            f"(the rarest class has {counts.min()}): raise validation_fraction, or set "
-            "early_stopping=False"
-        )
     X_tr, X_val, y_tr, y_val = train_test_split(
-        X, y_idx, test_size=n_val, stratify=y_idx, random_state=self._rng
+        X, y_idx, test_size=self._validation_size(y_idx), stratify=y_idx, random_state=self._rng
     )
     return X_tr, y_tr, (X_val, y_val)
 
-# %% ../nbs/03_logistic.ipynb #cdcf05d5
+# %% ../nbs/03_logistic.ipynb #7d749c3f
 @patch
-def _run_epochs(self: MinibatchSGDClassifier, X, y_idx, evals, validation) -> bool:
-    """Epochs until the stopping rule holds (True) or `max_epochs` (False), each recorded in
-    `history_`."""
+def _scored_sets(self: MinibatchSGDClassifier, X, y_idx, evals, validation) -> list:
+    "The `(prefix, X, y_idx)` triples scored after every epoch: training, validation, `eval_set`."
     scored = [("", X, y_idx)] + ([("validation_", *validation)] if validation else [])
-    scored += [(f"eval_{i}_", X_e, y_e) for i, (X_e, y_e) in enumerate(evals)]
+    return scored + [(f"eval_{i}_", X_e, y_e) for i, (X_e, y_e) in enumerate(evals)]
+
+# %% ../nbs/03_logistic.ipynb #8b6b8eeb
+@patch
+def _reset_history(self: MinibatchSGDClassifier, scored):
+    "An empty `history_` list per key of every scored set, and the stopping rule's bests at start."
     self.history_ = {prefix + key: [] for prefix, _, _ in scored for key in ("loss", "accuracy")}
     self.best_loss_ = None if self.early_stopping else np.inf
     self.best_validation_score_ = -np.inf if self.early_stopping else None
-    targets, stale, stopped = self._targets(y_idx), 0, False
-    epochs = tqdm(
-        range(self.max_epochs), desc=type(self).__name__, unit="epoch", disable=not self.verbose
-    )
-    for _ in epochs:
-        self._sgd_epoch(X, targets)
-        self.n_iter_ += 1
-        self._record(scored)
-        epochs.set_postfix(
-            loss=f"{self.history_['loss'][-1]:.4f}", accuracy=f"{self.history_['accuracy'][-1]:.4f}"
-        )
-        self._previous_best = (
-            self.best_validation_score_ if self.early_stopping else self.best_loss_
-        )
-        stale = 0 if self._improved() else stale + 1
-        if self.tol is not None and stale > self.n_iter_no_change:
-            stopped = True
-            break
-    if self.early_stopping:
-        for w, best in zip(self._weights(), self._best_weights, strict=False):
-            w[...] = best
-    return stopped
 
 # %% ../nbs/03_logistic.ipynb #0c8702e2
 @patch
@@ -396,6 +399,45 @@ def _record(self: MinibatchSGDClassifier, scored):
         log_p = self._log_proba(X)
         self.history_[prefix + "loss"].append(float(-np.mean(log_p[np.arange(len(y_idx)), y_idx])))
         self.history_[prefix + "accuracy"].append(float(np.mean(np.argmax(log_p, axis=1) == y_idx)))
+
+# %% ../nbs/03_logistic.ipynb #da7b9f0c
+@patch
+def _end_epoch(self: MinibatchSGDClassifier, scored, epochs) -> bool:
+    "Count and record the epoch just run, show it on the progress bar; whether it improved."
+    self.n_iter_ += 1
+    self._record(scored)
+    epochs.set_postfix(
+        loss=f"{self.history_['loss'][-1]:.4f}", accuracy=f"{self.history_['accuracy'][-1]:.4f}"
+    )
+    return self._improved()
+
+# %% ../nbs/03_logistic.ipynb #74f7ac8b
+@patch
+def _restore_best(self: MinibatchSGDClassifier):
+    "With `early_stopping`, put back the best validation epoch's weights, as scikit-learn does."
+    if self.early_stopping:
+        for w, best in zip(self._weights(), self._best_weights, strict=False):
+            w[...] = best
+
+# %% ../nbs/03_logistic.ipynb #cdcf05d5
+@patch
+def _run_epochs(self: MinibatchSGDClassifier, X, y_idx, evals, validation) -> bool:
+    """Epochs until the stopping rule holds (True) or `max_epochs` (False), each recorded in
+    `history_`."""
+    scored = self._scored_sets(X, y_idx, evals, validation)
+    self._reset_history(scored)
+    targets, stale, stopped = self._targets(y_idx), 0, False
+    epochs = tqdm(
+        range(self.max_epochs), desc=type(self).__name__, unit="epoch", disable=not self.verbose
+    )
+    for _ in epochs:
+        self._sgd_epoch(X, targets)
+        stale = 0 if self._end_epoch(scored, epochs) else stale + 1
+        if self.tol is not None and stale > self.n_iter_no_change:
+            stopped = True
+            break
+    self._restore_best()
+    return stopped
 
 # %% ../nbs/03_logistic.ipynb #b39b1b79
 @patch
@@ -408,7 +450,7 @@ def _check_weight_decay(self: MinibatchSGDClassifier):
             f"1 - learning_rate * alpha flips the weights' sign: lower learning_rate or alpha"
         )
 
-
+# %% ../nbs/03_logistic.ipynb #3f0cb004
 @patch
 def _check_classes(self: MinibatchSGDClassifier, classes):
     "The sorted distinct training labels, of which a classifier needs at least two."
@@ -419,7 +461,7 @@ def _check_classes(self: MinibatchSGDClassifier, classes):
         )
     return classes
 
-
+# %% ../nbs/03_logistic.ipynb #9c6da0f8
 @patch
 def _encode(self: MinibatchSGDClassifier, y, where):
     """Indices into `classes_` of the labels y, or an error naming the labels the model does not
@@ -450,57 +492,39 @@ def _check_eval_set(self: MinibatchSGDClassifier, eval_set):
         checked.append((X_eval, self._encode(y_eval, f"eval_set[{i}]")))
     return checked
 
-
-@patch
-def _validate_X(self: MinibatchSGDClassifier, X):
-    "X checked against the fitted model, in the layout `_log_proba` takes."
-    check_is_fitted(self)
-    return validate_data(self, X, reset=False, **self._data_format())
-
 # %% ../nbs/03_logistic.ipynb #1f95ef6d
 @patch
 def _targets(self: MinibatchSGDClassifier, y_idx):
     "What `_sgd_epoch` receives for the labels: here the class indices themselves."
     return y_idx
 
-
+# %% ../nbs/03_logistic.ipynb #eb6ddd17
 @patch
 def _penalty(self: MinibatchSGDClassifier) -> float:
     "The prior's penalty added to the mean loss in the stopping rule's objective: none by default."
     return 0.0
 
-# %% ../nbs/03_logistic.ipynb #2e4e758f
+# %% ../nbs/03_logistic.ipynb #efef5441
 @patch
-def predict_log_proba(
-    self: MinibatchSGDClassifier,
-    X,  # samples, (n_samples, n_features)
-) -> np.ndarray:
-    "log p(class | x) for each row of X; columns in the order of `classes_`."
-    with limit_blas_threads():
-        return self._log_proba(self._validate_X(X))
+def _learn_classes(self: MinibatchSGDClassifier, y):
+    "Set `classes_` to the sorted distinct labels of a classification target; y as indices into it."
+    check_classification_targets(y)
+    classes, y_idx = np.unique(y, return_inverse=True)
+    self.classes_ = self._check_classes(classes)
+    return y_idx
 
-
+# %% ../nbs/03_logistic.ipynb #b9dc00c5
 @patch
-def predict_proba(
-    self: MinibatchSGDClassifier,
-    X,  # samples, (n_samples, n_features)
-) -> np.ndarray:
-    "p(class | x) for each row of X; columns in the order of `classes_`."
-    log_p = self.predict_log_proba(X)
-    with np.errstate(
-        under="ignore"
-    ):  # a probability below the smallest float is 0, correctly rounded
-        return np.exp(log_p)
-
-
-@patch
-def predict(
-    self: MinibatchSGDClassifier,
-    X,  # samples, (n_samples, n_features)
-) -> np.ndarray:
-    "The most probable class for each row of X."
-    log_p = self.predict_log_proba(X)  # first: it checks that the model is fitted
-    return self.classes_[np.argmax(log_p, axis=1)]
+def _warn_unconverged(self: MinibatchSGDClassifier):
+    "The ConvergenceWarning of a fit that reached `max_epochs` before its stopping rule held."
+    rule = "validation accuracy" if self.early_stopping else "training loss"
+    warnings.warn(
+        f"{type(self).__name__} reached max_epochs={self.max_epochs} before its {rule} stopped "
+        f"improving by tol={self.tol} for n_iter_no_change={self.n_iter_no_change} epochs: "
+        "raise max_epochs, or pass tol=None for a fixed number of epochs",
+        ConvergenceWarning,
+        stacklevel=3,  # the caller of fit
+    )
 
 # %% ../nbs/03_logistic.ipynb #119beb0a
 @patch
@@ -515,27 +539,40 @@ def fit(
     self._validate_params()
     with limit_blas_threads(), _unchanged_on_error(self):
         X, y = validate_data(self, X, y, **self._data_format())
-        check_classification_targets(y)
-        classes, y_idx = np.unique(y, return_inverse=True)
-        self.classes_ = self._check_classes(classes)
+        y_idx = self._learn_classes(y)
         evals = self._check_eval_set(eval_set)
         self._rng = check_random_state(self.random_state)
         X, y_idx, validation = self._split_validation(X, y_idx)
         self._check_weight_decay()
-        self._initialize(X.shape[1], len(classes))
+        self._initialize(X.shape[1], len(self.classes_))
         self.n_iter_ = 0
         stopped = self._run_epochs(X, y_idx, evals, validation)
     if not stopped and self.tol is not None:
-        rule = "validation accuracy" if self.early_stopping else "training loss"
-        warnings.warn(
-            f"{type(self).__name__} reached max_epochs={self.max_epochs} before its {rule} stopped "
-            f"improving by tol={self.tol} for n_iter_no_change={self.n_iter_no_change} epochs: "
-            "raise "
-            f"max_epochs, or pass tol=None for a fixed number of epochs",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+        self._warn_unconverged()
     return self
+
+# %% ../nbs/03_logistic.ipynb #3e051b08
+@patch
+def _start_partial_fit(self: MinibatchSGDClassifier, n_features, classes):
+    "First call of `partial_fit`: `classes_` from `classes`, the initial weights, an empty history."
+    if classes is None:
+        raise ValueError(
+            "classes must be passed to the first call of partial_fit (every label y can take)"
+        )
+    self.classes_ = self._check_classes(np.unique(classes))
+    self._rng = check_random_state(self.random_state)
+    self._initialize(n_features, len(self.classes_))
+    self.n_iter_, self.history_ = 0, {"loss": [], "accuracy": []}
+
+# %% ../nbs/03_logistic.ipynb #4a6921ad
+@patch
+def _check_same_classes(self: MinibatchSGDClassifier, classes):
+    "Later calls of `partial_fit` may repeat `classes`, but not change them."
+    if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+        raise ValueError(
+            f"classes={list(classes)} differs from classes_ {self.classes_.tolist()} of the "
+            "first call"
+        )
 
 # %% ../nbs/03_logistic.ipynb #336f0a84
 @patch
@@ -543,7 +580,7 @@ def partial_fit(
     self: MinibatchSGDClassifier,
     X,  # a chunk of training data, (n_samples, n_features)
     y,  # its class labels, (n_samples,)
-    classes=None,  # every label y can take; required on the first call
+    classes: list | np.ndarray | None = None,  # every label y can take; required on the first call
 ):
     """One epoch of SGD over (X, y) from the current weights (from the initial ones on the first
     call)."""
@@ -553,23 +590,50 @@ def partial_fit(
         X, y = validate_data(self, X, y, reset=first, **self._data_format())
         check_classification_targets(y)
         if first:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed to the first call of partial_fit (every label y can "
-                    "take)"
-                )
-            self.classes_ = self._check_classes(np.unique(classes))
-            self._rng = check_random_state(self.random_state)
-            self._initialize(X.shape[1], len(self.classes_))
-            self.n_iter_, self.history_ = 0, {"loss": [], "accuracy": []}
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes={list(classes)} differs from classes_ {self.classes_.tolist()} of the "
-                "first call"
-            )
+            self._start_partial_fit(X.shape[1], classes)
+        else:
+            self._check_same_classes(classes)
         y_idx = self._encode(y, "y")
         self._check_weight_decay()
         self._sgd_epoch(X, self._targets(y_idx))
         self.n_iter_ += 1
         self._record([("", X, y_idx)])
     return self
+
+# %% ../nbs/03_logistic.ipynb #3520d206
+@patch
+def _validate_X(self: MinibatchSGDClassifier, X):
+    "X checked against the fitted model, in the layout `_log_proba` takes."
+    check_is_fitted(self)
+    return validate_data(self, X, reset=False, **self._data_format())
+
+# %% ../nbs/03_logistic.ipynb #2e4e758f
+@patch
+def predict_log_proba(
+    self: MinibatchSGDClassifier,
+    X,  # samples, (n_samples, n_features)
+) -> np.ndarray:
+    "log p(class | x) for each row of X; columns in the order of `classes_`."
+    with limit_blas_threads():
+        return self._log_proba(self._validate_X(X))
+
+# %% ../nbs/03_logistic.ipynb #0ad4503a
+@patch
+def predict_proba(
+    self: MinibatchSGDClassifier,
+    X,  # samples, (n_samples, n_features)
+) -> np.ndarray:
+    "p(class | x) for each row of X; columns in the order of `classes_`."
+    log_p = self.predict_log_proba(X)
+    with np.errstate(under="ignore"):  # p below the smallest float is 0, correctly rounded
+        return np.exp(log_p)
+
+# %% ../nbs/03_logistic.ipynb #b2c465b4
+@patch
+def predict(
+    self: MinibatchSGDClassifier,
+    X,  # samples, (n_samples, n_features)
+) -> np.ndarray:
+    "The most probable class for each row of X."
+    log_p = self.predict_log_proba(X)  # first: it checks that the model is fitted
+    return self.classes_[np.argmax(log_p, axis=1)]

@@ -16,29 +16,27 @@ from sklearn.utils.validation import check_array, check_consistent_length, check
 from .core import limit_blas_threads, validate_params
 
 # %% ../nbs/09_metrics.ipynb #4b2a4437
-# rows per block: its float64 copy and residuals (256 × 784 × 8 B = 1.6 MB for MNIST) stay in cache
-_BLOCK = 256
-
-
 def _encode(labels):
     "The sorted distinct labels and the code (0..k-1) of each sample."
     classes, codes = np.unique(labels, return_inverse=True)
     return classes, codes.reshape(-1)
 
-
+# %% ../nbs/09_metrics.ipynb #ea03876b
 def _indicator(codes, k):
     "Sparse n×k indicator matrix Z: Z[i, j] = 1 iff sample i has code j."
     n = codes.shape[0]
     return sparse.csr_array((np.ones(n), codes, np.arange(n + 1)), shape=(n, k))
 
+# %% ../nbs/09_metrics.ipynb #0e4120ec
+# rows per block: its float64 copy and residuals (256 × 784 × 8 B = 1.6 MB for MNIST) stay in cache
+_BLOCK = 256
+
 
 def _row_blocks(X, codes):
     "(rows as float64, their codes) for consecutive blocks of _BLOCK samples."
     for start in range(0, codes.shape[0], _BLOCK):
-        yield (
-            X[start : start + _BLOCK].astype(np.float64, copy=False),
-            codes[start : start + _BLOCK],
-        )
+        block = slice(start, start + _BLOCK)
+        yield X[block].astype(np.float64, copy=False), codes[block]
 
 # %% ../nbs/09_metrics.ipynb #b3b98ae0
 def _cluster_sums(X, codes, k):
@@ -61,7 +59,7 @@ def _power_of_two_scale(X):
         return 1.0
     return float(2.0 ** np.frexp(top)[1])
 
-
+# %% ../nbs/09_metrics.ipynb #acd6df28
 def _cluster_stats(X, labels):
     "Validated X / s, each sample's cluster code, the cluster sizes, the cluster means, and s."
     X, labels = check_X_y(X, labels)
@@ -74,6 +72,7 @@ def _cluster_stats(X, labels):
 
 # %% ../nbs/09_metrics.ipynb #862c6e26
 def _within(X, codes, means):
+    "W of eq. (1), the squared residuals x_i - m_(c_i) summed block by block."
     W = 0.0
     for rows, block_codes in _row_blocks(X, codes):
         residual = means[block_codes]
@@ -81,14 +80,14 @@ def _within(X, codes, means):
         W += np.einsum("ij,ij->", residual, residual)
     return float(W)
 
-
+# %% ../nbs/09_metrics.ipynb #d338827a
 def _between(sizes, means):
-    offset = (
-        means - (sizes @ means) / sizes.sum()
-    )  # the grand mean is the size-weighted mean of the cluster means
+    "B of eq. (1), from the cluster sizes and means alone."
+    # the grand mean is the size-weighted mean of the cluster means
+    offset = means - (sizes @ means) / sizes.sum()
     return float(sizes @ np.einsum("ij,ij->i", offset, offset))
 
-
+# %% ../nbs/09_metrics.ipynb #bfcbcbfc
 def _unscaled(value, scale, name):
     "value·s², the dispersion on the data's own scale; an error if it exceeds the float64 range."
     out = value * scale * scale
@@ -99,11 +98,16 @@ def _unscaled(value, scale, name):
         )
     return float(out)
 
+# %% ../nbs/09_metrics.ipynb #1692e3a3
+def _checks_X_and_labels(metric):
+    "A metric of (X, labels) with scikit-learn's parameter validation, run on one BLAS thread."
+    checked = validate_params(
+        {"X": ["array-like"], "labels": ["array-like"]}, prefer_skip_nested_validation=True
+    )
+    return checked(limit_blas_threads()(metric))
+
 # %% ../nbs/09_metrics.ipynb #066f5fdd
-@validate_params(
-    {"X": ["array-like"], "labels": ["array-like"]}, prefer_skip_nested_validation=True
-)
-@limit_blas_threads()
+@_checks_X_and_labels
 def within_cluster_dispersion(
     X: ArrayLike,  # data, shape (n_samples, n_features)
     labels: ArrayLike,  # the cluster of each sample, shape (n_samples,); any sortable labels
@@ -112,11 +116,8 @@ def within_cluster_dispersion(
     X, codes, _, means, scale = _cluster_stats(X, labels)
     return _unscaled(_within(X, codes, means), scale, "W")
 
-
-@validate_params(
-    {"X": ["array-like"], "labels": ["array-like"]}, prefer_skip_nested_validation=True
-)
-@limit_blas_threads()
+# %% ../nbs/09_metrics.ipynb #fbddc107
+@_checks_X_and_labels
 def between_cluster_dispersion(
     X: ArrayLike,  # data, shape (n_samples, n_features)
     labels: ArrayLike,  # the cluster of each sample, shape (n_samples,)
@@ -127,24 +128,21 @@ def between_cluster_dispersion(
 
 # %% ../nbs/09_metrics.ipynb #63247b62
 def _check_number_of_labels(n_labels, n_samples):
+    "A ValueError, in scikit-learn's words, unless 2 <= n_labels <= n_samples - 1."
     if not 1 < n_labels < n_samples:
         raise ValueError(
             f"Number of labels is {n_labels}. Valid values are 2 to n_samples - 1 (inclusive)"
         )
 
 # %% ../nbs/09_metrics.ipynb #b4b89e2d
-@validate_params(
-    {"X": ["array-like"], "labels": ["array-like"]}, prefer_skip_nested_validation=True
-)
-@limit_blas_threads()
+@_checks_X_and_labels
 def calinski_harabasz_score(
     X: ArrayLike,  # data, shape (n_samples, n_features)
     labels: ArrayLike,  # the cluster of each sample, shape (n_samples,)
 ) -> float:
     "Calinski–Harabasz index, eq. (2); a ValueError unless 2 <= k <= n-1 (as scikit-learn's)."
-    X, codes, sizes, means, _ = _cluster_stats(
-        X, labels
-    )  # eq. (2) is scale-free: computed on X / s
+    # eq. (2) is scale-free: computed on X / s
+    X, codes, sizes, means, _ = _cluster_stats(X, labels)
     n, k = codes.shape[0], sizes.shape[0]
     _check_number_of_labels(k, n)
     W = _within(X, codes, means)
@@ -164,7 +162,7 @@ def _check_clusterings(labels_true, labels_pred):
     check_consistent_length(labels_true, labels_pred)
     return labels_true, labels_pred
 
-
+# %% ../nbs/09_metrics.ipynb #5e0f9405
 def _contingency_cells(codes_true, codes_pred, n_pred):
     "The non-zero cells of the contingency table: (class code, cluster code, count) arrays."
     cells, counts = np.unique(codes_true * n_pred + codes_pred, return_counts=True)

@@ -9,7 +9,6 @@ __all__ = ['COVARIANCE_TYPES', 'log_det_cholesky', 'log_gaussian_prob', 'precisi
 
 # %% ../nbs/08_mixture.ipynb #65f1f2c2
 import math
-import re
 import warnings
 from numbers import Integral, Real
 
@@ -21,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .core import Interval, StrOptions, limit_blas_threads, validate_params
+from .core import Interval, StrOptions, _named, limit_blas_threads, validate_params
 from .functional import logsumexp
 
 # %% ../nbs/08_mixture.ipynb #2136202c
@@ -30,7 +29,7 @@ _COVARIANCE_TYPE = [StrOptions(set(COVARIANCE_TYPES))]
 # scikit-learn's "random_state" constraint, except that a boolean is not a seed
 _RANDOM_STATE = [Interval(Integral, 0, 2**32 - 1, closed="both"), np.random.RandomState, None]
 
-
+# %% ../nbs/08_mixture.ipynb #09b565fe
 @validate_params(
     {
         "precisions_cholesky": ["array-like"],
@@ -61,37 +60,24 @@ def _row_blocks(n_samples, n_features):
     step = max(1, _BLOCK_NUMBERS // max(n_features, 1))
     return [slice(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
 
-# %% ../nbs/08_mixture.ipynb #520af5ab
-class _names_argument:
-    "Context manager: put the argument's name in front of a ValueError or TypeError that lacks it."
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, err, traceback):
-        for error in (ValueError, TypeError):
-            if (
-                kind is not None
-                and issubclass(kind, error)
-                and not re.search(rf"\b{self.name}\b", str(err))
-            ):
-                raise error(f"{self.name}: {err}") from err
-        return False
-
-
+# %% ../nbs/08_mixture.ipynb #dd5b7d22
 def _as_float(array, name):
     "`array` as float64, with the argument's name in any conversion error."
-    with _names_argument(name):
+    with _named(name):
         return np.asarray(array, dtype=np.float64)
+
+# %% ../nbs/08_mixture.ipynb #ed7806e1
+def _checked_array(array, name, **checks):
+    "`check_array(array, dtype=float64, **checks)`, with the argument's name in every error."
+    with _named(name):
+        return check_array(array, dtype=np.float64, input_name=name, **checks)
 
 # %% ../nbs/08_mixture.ipynb #0c1a0978
 _MAX_ABS = 1e150
 
 
 def _check_magnitude(X, name="X"):
+    "A ValueError when the squares of X's values would overflow float64."
     # max and min, not abs: no temporary the size of X
     largest = max(float(X.max()), -float(X.min())) if X.size else 0.0
     if largest > _MAX_ABS:
@@ -100,33 +86,44 @@ def _check_magnitude(X, name="X"):
             f"squares overflow float64; rescale {name}"
         )
 
+# %% ../nbs/08_mixture.ipynb #97a5adbd
+def _parameter_shape(covariance_type, n_components, n_features):
+    "Shape of the covariances, the precisions and their factors of K components in d dimensions."
+    K, d = n_components, n_features
+    return {"full": (K, d, d), "diag": (K, d), "spherical": (K,)}[covariance_type]
+
+# %% ../nbs/08_mixture.ipynb #f9c5914d
+# the array arguments of every function that evaluates the components at the samples
+_COMPONENTS = {
+    "X": ["array-like"],
+    "means": ["array-like"],
+    "precisions_cholesky": ["array-like"],
+    "covariance_type": _COVARIANCE_TYPE,
+}
+
 # %% ../nbs/08_mixture.ipynb #d4bb9846
-def _check_components(X, means, precisions_cholesky, covariance_type):
-    "Shapes of the data and of the component parameters, each error naming its argument."
+def _checked_components(X, means, precisions_cholesky, covariance_type):
+    "X, the means and their factors P as float64, shapes checked, each error naming its argument."
+    X, means = _as_float(X, "X"), _as_float(means, "means")
+    P = _as_float(precisions_cholesky, "precisions_cholesky")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-    K, d = (means.shape[0], X.shape[1]) if means.ndim == 2 else (None, X.shape[1])
+    d = X.shape[1]
     if means.ndim != 2 or means.shape[1] != d:
         raise ValueError(
             f"means must have shape (n_components, {d}) for X's {d} features, got {means.shape}"
         )
-    shape = {"full": (K, d, d), "diag": (K, d), "spherical": (K,)}[covariance_type]
-    if precisions_cholesky.shape != shape:
+    K = means.shape[0]
+    shape = _parameter_shape(covariance_type, K, d)
+    if P.shape != shape:
         raise ValueError(
             f"precisions_cholesky must have shape {shape} for {K} means, X's {d} features and "
-            f"covariance_type={covariance_type!r}, got {precisions_cholesky.shape}"
+            f"covariance_type={covariance_type!r}, got {P.shape}"
         )
+    return X, means, P
 
 # %% ../nbs/08_mixture.ipynb #9a5a354b
-@validate_params(
-    {
-        "X": ["array-like"],
-        "means": ["array-like"],
-        "precisions_cholesky": ["array-like"],
-        "covariance_type": _COVARIANCE_TYPE,
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_COMPONENTS, prefer_skip_nested_validation=True)
 def log_gaussian_prob(
     X,  # samples, shape (n_samples, n_features)
     means,  # component means, shape (n_components, n_features)
@@ -137,9 +134,7 @@ def log_gaussian_prob(
 
     Implements eq. (1): whiten the centred samples, y = P^T (x - mu), and return
     sum_i log P_ii - (d log 2 pi + |y|^2) / 2."""
-    X, means = _as_float(X, "X"), _as_float(means, "means")
-    P = _as_float(precisions_cholesky, "precisions_cholesky")
-    _check_components(X, means, P, covariance_type)
+    X, means, P = _checked_components(X, means, precisions_cholesky, covariance_type)
     n_samples, n_features = X.shape
     maha = np.empty((len(means), n_samples))
     XT = X.T  # features by samples: each component's whitening is one wide matrix product
@@ -156,18 +151,28 @@ def log_gaussian_prob(
     return (log_det[:, None] - 0.5 * (n_features * math.log(2 * math.pi) + maha)).T
 
 # %% ../nbs/08_mixture.ipynb #614df613
+def _is_positive_definite(matrix):
+    "Whether the symmetric `matrix` has a Cholesky factorisation."
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+# %% ../nbs/08_mixture.ipynb #141f9fe7
 _ILL_DEFINED = (
     "component {k} has a covariance that is not positive definite (it has collapsed onto too "
     "few or degenerate samples): decrease n_components, increase reg_covar, or rescale X"
 )
 
 
-def _is_positive_definite(matrix):
+def _cholesky_naming_failure(covariances):
+    "Cholesky factors of full covariances; a ValueError naming the first that has none."
     try:
-        np.linalg.cholesky(matrix)
+        return np.linalg.cholesky(covariances)
     except np.linalg.LinAlgError:
-        return False
-    return True
+        bad = next(k for k, c in enumerate(covariances) if not _is_positive_definite(c))
+        raise ValueError(_ILL_DEFINED.format(k=bad)) from None
 
 # %% ../nbs/08_mixture.ipynb #a44f2684
 @validate_params(
@@ -181,12 +186,7 @@ def precisions_cholesky_from_covariances(
     "Upper-triangular `P = L^-T` with `P P^T = Sigma^-1` for `Sigma = L L^T` (or `1/sqrt(var)`)."
     covariances = np.asarray(covariances, dtype=np.float64)
     if covariance_type == "full":
-        try:
-            chol = np.linalg.cholesky(covariances)
-        except np.linalg.LinAlgError:
-            bad = next(k for k, c in enumerate(covariances) if not _is_positive_definite(c))
-            raise ValueError(_ILL_DEFINED.format(k=bad)) from None
-        return np.swapaxes(np.linalg.inv(chol), 1, 2)
+        return np.swapaxes(np.linalg.inv(_cholesky_naming_failure(covariances)), 1, 2)
     if np.any(covariances <= 0):
         raise ValueError(_ILL_DEFINED.format(k=int(np.argwhere(covariances <= 0)[0, 0])))
     return 1.0 / np.sqrt(covariances)
@@ -206,17 +206,18 @@ def precisions_cholesky_from_precisions(
         return np.linalg.cholesky(precisions[:, ::-1, ::-1])[:, ::-1, ::-1]
     return np.sqrt(precisions)
 
+# %% ../nbs/08_mixture.ipynb #e9a19282
+def _checked_weights(weights, n_components):
+    "The mixture weights as float64, one per component; a ValueError naming them otherwise."
+    weights = _as_float(weights, "weights")
+    if weights.shape != (n_components,):
+        raise ValueError(
+            f"weights must have shape {(n_components,)} (one per mean), got {weights.shape}"
+        )
+    return weights
+
 # %% ../nbs/08_mixture.ipynb #80b78b0d
-@validate_params(
-    {
-        "X": ["array-like"],
-        "weights": ["array-like"],
-        "means": ["array-like"],
-        "precisions_cholesky": ["array-like"],
-        "covariance_type": _COVARIANCE_TYPE,
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params({**_COMPONENTS, "weights": ["array-like"]}, prefer_skip_nested_validation=True)
 def e_step(
     X,  # samples, shape (n_samples, n_features)
     weights,  # mixture weights pi_k, shape (n_components,)
@@ -229,15 +230,40 @@ def e_step(
     Implements eq. (2): a_nk = log pi_k + log N(x_n | mu_k, Sigma_k), then
     log p(x_n) = logsumexp_k a_nk and log r_nk = a_nk - log p(x_n)."""
     log_dens = log_gaussian_prob(X, means, precisions_cholesky, covariance_type)
-    weights = _as_float(weights, "weights")
-    if weights.shape != log_dens.shape[1:]:
-        raise ValueError(
-            f"weights must have shape {log_dens.shape[1:]} (one per mean), got {weights.shape}"
-        )
+    weights = _checked_weights(weights, log_dens.shape[1])
     with np.errstate(divide="ignore"):  # a weight of exactly 0 is a valid log-weight of -inf
         weighted = log_dens + np.log(weights)
     log_norm = logsumexp(weighted, axis=1)
     return log_norm, weighted - log_norm[:, None]
+
+# %% ../nbs/08_mixture.ipynb #1291b240
+def _checked_responsibilities(X, resp):
+    "X and resp as float64, 2-D with one row per sample; a ValueError naming both otherwise."
+    X, resp = _as_float(X, "X"), _as_float(resp, "resp")
+    if X.ndim != 2 or resp.ndim != 2 or len(resp) != len(X):
+        raise ValueError(
+            f"X (n_samples, n_features) and resp (n_samples, n_components) must be 2-D "
+            f"with as many rows, got shapes {X.shape} and {resp.shape}"
+        )
+    return X, resp
+
+# %% ../nbs/08_mixture.ipynb #17a213ee
+def _weighted_covariances(X, resp, nk, means, covariance_type):
+    """The r-weighted covariances of eq. (3), before `reg_covar` is added.
+
+    sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k, from the centred samples x_n - mu_k: shape
+    (K, d, d) for "full", and only its diagonal, (K, d), for "diag" and "spherical"."""
+    d = X.shape[1]
+    covariances = np.empty((len(nk), d, d) if covariance_type == "full" else (len(nk), d))
+    XT, respT = X.T, resp.T  # features by samples: each component's sum is one wide product
+    for k, mean in enumerate(means):
+        diff = XT - mean[:, None]  # centred
+        if covariance_type == "full":
+            np.dot(diff * respT[k], diff.T, out=covariances[k])
+        else:
+            covariances[k] = (diff * diff) @ respT[k]
+    covariances /= nk.reshape(-1, *[1] * (covariances.ndim - 1))
+    return covariances
 
 # %% ../nbs/08_mixture.ipynb #7250e6bd
 @validate_params(
@@ -260,25 +286,12 @@ def gaussian_parameters(
     Implements eq. (3): N_k = sum_n r_nk, mu_k = sum_n r_nk x_n / N_k, and the r-weighted covariance
     of the centred samples x_n - mu_k (its diagonal for "diag", the mean of that for "spherical"),
     plus reg_covar."""
-    X, resp = _as_float(X, "X"), _as_float(resp, "resp")
-    if X.ndim != 2 or resp.ndim != 2 or len(resp) != len(X):
-        raise ValueError(
-            f"X (n_samples, n_features) and resp (n_samples, n_components) must be 2-D "
-            f"with as many rows, got shapes {X.shape} and {resp.shape}"
-        )
+    X, resp = _checked_responsibilities(X, resp)
     nk = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps
     means = (resp.T @ X) / nk[:, None]
-    d = X.shape[1]
-    covariances = np.empty((len(nk), d, d) if covariance_type == "full" else (len(nk), d))
-    XT, respT = X.T, resp.T  # features by samples: each component's sum is one wide product
-    for k, mean in enumerate(means):
-        diff = XT - mean[:, None]  # centred
-        if covariance_type == "full":
-            np.dot(diff * respT[k], diff.T, out=covariances[k])
-        else:
-            covariances[k] = (diff * diff) @ respT[k]
-    covariances /= nk.reshape(-1, *[1] * (covariances.ndim - 1))
+    covariances = _weighted_covariances(X, resp, nk, means, covariance_type)
     if covariance_type == "full":
+        d = X.shape[1]
         covariances[:, np.arange(d), np.arange(d)] += reg_covar
         return nk, means, covariances
     covariances += reg_covar
@@ -286,19 +299,21 @@ def gaussian_parameters(
 
 # %% ../nbs/08_mixture.ipynb #110bdf9b
 def _row_norms(A):
+    "The squared Euclidean norm of each row."
     return np.einsum("ij,ij->i", A, A)
 
-
-def _squared_distances(X, Y, X_sq_norms):
+# %% ../nbs/08_mixture.ipynb #dc2ea2c1
+def _squared_distances(X, Y, X_sq_norms, Y_sq_norms=None):
     "`squared_distances` without the checks, for inner loops."
-    d2 = (_row_norms(Y)[:, None] - 2.0 * (Y @ X.T)).T
+    Y_sq = _row_norms(Y) if Y_sq_norms is None else Y_sq_norms
+    d2 = (Y_sq[:, None] - 2.0 * (Y @ X.T)).T
     d2 += X_sq_norms[:, None]
     return np.maximum(d2, 0.0, out=d2)
 
-
+# %% ../nbs/08_mixture.ipynb #981294ed
 def _checked_norms(norms, n, name):
-    with _names_argument(name):
-        norms = check_array(norms, ensure_2d=False, dtype=np.float64, input_name=name)
+    "Precomputed squared norms as float64 of shape (n,); a ValueError naming them otherwise."
+    norms = _checked_array(norms, name, ensure_2d=False)
     if norms.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},), got {norms.shape}")
     return norms
@@ -320,20 +335,35 @@ def squared_distances(
     Y_sq_norms=None,  # precomputed |y_j|^2, shape (n_samples_Y,)
 ) -> np.ndarray:  # |x_i - y_j|^2, shape (n_samples_X, n_samples_Y)
     "All squared Euclidean distances by one matrix product, `|x|^2 - 2 x.y + |y|^2`, clipped at 0."
-    with _names_argument("X"):
-        X = check_array(X, dtype=np.float64, input_name="X")
-    with _names_argument("Y"):
-        Y = check_array(Y, dtype=np.float64, input_name="Y")
+    X, Y = _checked_array(X, "X"), _checked_array(Y, "Y")
     _check_magnitude(X, "X")
     _check_magnitude(Y, "Y")
     if X.shape[1] != Y.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}")
     X_sq = _row_norms(X) if X_sq_norms is None else _checked_norms(X_sq_norms, len(X), "X_sq_norms")
-    if Y_sq_norms is None:
-        return _squared_distances(X, Y, X_sq)
-    d2 = (_checked_norms(Y_sq_norms, len(Y), "Y_sq_norms")[:, None] - 2.0 * (Y @ X.T)).T
-    d2 += X_sq[:, None]
-    return np.maximum(d2, 0.0, out=d2)
+    Y_sq = None if Y_sq_norms is None else _checked_norms(Y_sq_norms, len(Y), "Y_sq_norms")
+    return _squared_distances(X, Y, X_sq, Y_sq)
+
+# %% ../nbs/08_mixture.ipynb #0bd79a11
+def _kmeans_plusplus_indices(X, n_clusters, rs, n_local_trials):
+    "Rows of the greedy k-means++ centres: each the best of `n_local_trials` D^2 samples."
+    n = X.shape[0]
+    sq_norms = _row_norms(X)
+    indices = np.empty(n_clusters, dtype=np.intp)
+    indices[0] = rs.randint(n)
+    closest = _squared_distances(X, X[indices[:1]], sq_norms)[:, 0]
+    potential = closest.sum()
+    for c in range(1, n_clusters):
+        candidates = np.searchsorted(
+            np.cumsum(closest), rs.uniform(size=n_local_trials) * potential
+        )
+        # u * sum can round up to the last cumulative value
+        np.minimum(candidates, n - 1, out=candidates)
+        d2 = np.minimum(closest[:, None], _squared_distances(X, X[candidates], sq_norms))
+        potentials = d2.sum(axis=0)
+        best = np.argmin(potentials)
+        indices[c], closest, potential = candidates[best], d2[:, best], potentials[best]
+    return indices
 
 # %% ../nbs/08_mixture.ipynb #ad76b038
 @validate_params(
@@ -353,8 +383,7 @@ def kmeans_plusplus(
     n_local_trials: int | None = None,  # candidates per centre; None means 2 + int(log(n_clusters))
 ) -> tuple:  # (centers of shape (n_clusters, n_features), their row indices in X)
     "Greedy k-means++ seeding (scikit-learn's algorithm): the best of a few D^2-sampled candidates."
-    with _names_argument("X"):
-        X = check_array(X, dtype=np.float64, input_name="X")
+    X = _checked_array(X, "X")
     _check_magnitude(X)
     n = X.shape[0]
     if not 1 <= n_clusters <= n:
@@ -362,22 +391,18 @@ def kmeans_plusplus(
     rs = check_random_state(random_state)
     n_local_trials = 2 + int(np.log(n_clusters)) if n_local_trials is None else n_local_trials
     with limit_blas_threads():
-        sq_norms = _row_norms(X)
-        indices = np.empty(n_clusters, dtype=np.intp)
-        indices[0] = rs.randint(n)
-        closest = _squared_distances(X, X[indices[:1]], sq_norms)[:, 0]
-        potential = closest.sum()
-        for c in range(1, n_clusters):
-            candidates = np.searchsorted(
-                np.cumsum(closest), rs.uniform(size=n_local_trials) * potential
-            )
-            # u * sum can round up to the last cumulative value
-            np.minimum(candidates, n - 1, out=candidates)
-            d2 = np.minimum(closest[:, None], _squared_distances(X, X[candidates], sq_norms))
-            potentials = d2.sum(axis=0)
-            best = np.argmin(potentials)
-            indices[c], closest, potential = candidates[best], d2[:, best], potentials[best]
+        indices = _kmeans_plusplus_indices(X, n_clusters, rs, n_local_trials)
     return X[indices].copy(), indices
+
+# %% ../nbs/08_mixture.ipynb #1c0c6197
+def _own_sample_each(labels, centres, d2):
+    "`labels` with a sample for every component k: its centre, else the nearest one still free."
+    # A centre repeats when X has fewer distinct points than components; none may start empty.
+    taken = np.zeros(len(labels), dtype=bool)
+    for k, i in enumerate(centres):
+        i = int(np.argmin(np.where(taken, np.inf, d2[:, k]))) if taken[i] else i
+        labels[i], taken[i] = k, True
+    return labels
 
 # %% ../nbs/08_mixture.ipynb #7913a77c
 def kmeans_plusplus_responsibilities(
@@ -389,31 +414,8 @@ def kmeans_plusplus_responsibilities(
     X = check_array(X, dtype=np.float64, input_name="X")
     _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
     d2 = _squared_distances(X, X[indices], _row_norms(X))
-    labels = np.argmin(d2, axis=1)
-    # A centre repeats when X has fewer distinct points than components; each component still gets a
-    # sample of its own (its centre, else the nearest sample not yet taken), so none starts empty.
-    taken = np.zeros(len(X), dtype=bool)
-    for k, i in enumerate(indices):
-        i = int(np.argmin(np.where(taken, np.inf, d2[:, k]))) if taken[i] else i
-        labels[i], taken[i] = k, True
+    labels = _own_sample_each(np.argmin(d2, axis=1), indices, d2)
     return np.eye(n_components)[labels]
-
-# %% ../nbs/08_mixture.ipynb #c502be7d
-_CONSTRAINTS = {
-    "n_components": [Interval(Integral, 1, None, closed="left")],
-    "covariance_type": _COVARIANCE_TYPE,
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "reg_covar": [Interval(Real, 0, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "n_init": [Interval(Integral, 1, None, closed="left")],
-    "init_params": [StrOptions({"k-means++", "random"})],
-    "weights_init": ["array-like", None],
-    "means_init": ["array-like", None],
-    "precisions_init": ["array-like", None],
-    "random_state": _RANDOM_STATE,
-    "warm_start": ["boolean"],
-    "verbose": ["verbose"],
-}
 
 # %% ../nbs/08_mixture.ipynb #53c1320a
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -425,16 +427,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     - `means_` (K, d): the component means mu_k.
     - `covariances_` (K, d, d) for "full", (K, d) for "diag", (K,) for "spherical": the covariances
       Sigma_k, or the variances, reg_covar included.
-    - `precisions_`, shaped like `covariances_`: their inverses.
-    - `precisions_cholesky_`, shaped like `covariances_`: upper-triangular P with P P^T = precision
-      (1/sqrt(variance) for "diag" and "spherical").
+    - `precisions_` and `precisions_cholesky_`, shaped like `covariances_`: their inverses, and the
+      upper-triangular P with P P^T = precision (1/sqrt(variance) for "diag" and "spherical").
     - `converged_` (bool): whether the kept run met `tol` within `max_iter` iterations.
     - `n_iter_` (int): EM iterations of the kept run (of this call, when `warm_start` continues).
     - `lower_bound_` (float): mean log-likelihood per sample at the kept run's last E-step.
     - `lower_bounds_` (n_iter_,): the bound recorded at every iteration of the kept run.
     - `n_features_in_` (int): number of features seen during `fit`."""
-
-    _parameter_constraints = _CONSTRAINTS
 
     def __init__(
         self,
@@ -459,56 +458,98 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.precisions_init, self.random_state = precisions_init, random_state
         self.warm_start, self.verbose = warm_start, verbose
 
+# %% ../nbs/08_mixture.ipynb #88c57629
+GaussianMixture._parameter_constraints = {
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+    "covariance_type": _COVARIANCE_TYPE,
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "reg_covar": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "n_init": [Interval(Integral, 1, None, closed="left")],
+    "init_params": [StrOptions({"k-means++", "random"})],
+    "weights_init": ["array-like", None],
+    "means_init": ["array-like", None],
+    "precisions_init": ["array-like", None],
+    "random_state": _RANDOM_STATE,
+    "warm_start": ["boolean"],
+    "verbose": ["verbose"],
+}
+
 # %% ../nbs/08_mixture.ipynb #266a731b
 @patch
-def _checked_inits(self: GaussianMixture, n_features):
-    K, d = self.n_components, n_features
-    weights = means = None
-    if self.weights_init is not None:
-        with _names_argument("weights_init"):
-            weights = check_array(
-                self.weights_init, ensure_2d=False, dtype=np.float64, input_name="weights_init"
-            )
-        if weights.shape != (K,):
-            raise ValueError(f"weights_init should have shape {(K,)}, got {weights.shape}")
-        if np.any(weights < 0) or np.any(weights > 1) or abs(weights.sum() - 1) > 1e-8:
-            raise ValueError(
-                f"weights_init must lie in [0, 1] and sum to 1, got sum {weights.sum():.10g}"
-            )
-    if self.means_init is not None:
-        with _names_argument("means_init"):
-            means = check_array(self.means_init, dtype=np.float64, input_name="means_init")
-        if means.shape != (K, d):
-            raise ValueError(f"means_init should have shape {(K, d)}, got {means.shape}")
-    return weights, means, self._checked_precisions(n_features)
-
-# %% ../nbs/08_mixture.ipynb #c4e6236d
-@patch
-def _checked_precisions(self: GaussianMixture, n_features):
-    if self.precisions_init is None:
+def _checked_weights_init(self: GaussianMixture):
+    "The user's `weights_init` as float64: K weights in [0, 1] that sum to 1 (None if not given)."
+    if self.weights_init is None:
         return None
-    K, d = self.n_components, n_features
-    shape = {"full": (K, d, d), "diag": (K, d), "spherical": (K,)}[self.covariance_type]
-    with _names_argument("precisions_init"):
-        precisions = check_array(
-            self.precisions_init,
-            dtype=np.float64,
-            ensure_2d=False,
-            allow_nd=True,
-            input_name="precisions_init",
-        )
-    if precisions.shape != shape:
+    K = self.n_components
+    weights = _checked_array(self.weights_init, "weights_init", ensure_2d=False)
+    if weights.shape != (K,):
+        raise ValueError(f"weights_init should have shape {(K,)}, got {weights.shape}")
+    if np.any(weights < 0) or np.any(weights > 1) or abs(weights.sum() - 1) > 1e-8:
         raise ValueError(
-            f"precisions_init should have shape {shape} for covariance_type="
-            f"{self.covariance_type!r}, got {precisions.shape}"
+            f"weights_init must lie in [0, 1] and sum to 1, got sum {weights.sum():.10g}"
         )
-    if self.covariance_type == "full":
+    return weights
+
+# %% ../nbs/08_mixture.ipynb #a67a897c
+@patch
+def _checked_means_init(self: GaussianMixture, n_features):
+    "The user's `means_init` as float64 of shape (K, d) (None if not given)."
+    if self.means_init is None:
+        return None
+    shape = (self.n_components, n_features)
+    means = _checked_array(self.means_init, "means_init")
+    if means.shape != shape:
+        raise ValueError(f"means_init should have shape {shape}, got {means.shape}")
+    return means
+
+# %% ../nbs/08_mixture.ipynb #94f28611
+def _check_precisions_init(precisions, covariance_type):
+    "A ValueError unless every initial precision is symmetric positive definite (or positive)."
+    if covariance_type == "full":
         for k, p in enumerate(precisions):
             if not (np.allclose(p, p.T) and _is_positive_definite(p)):
                 raise ValueError(f"precisions_init[{k}] is not symmetric positive definite")
     elif np.any(precisions <= 0):
         raise ValueError("precisions_init must be positive")
+
+# %% ../nbs/08_mixture.ipynb #c4e6236d
+@patch
+def _checked_precisions(self: GaussianMixture, n_features):
+    "The user's `precisions_init` as float64, shaped and positive as the type says (or None)."
+    if self.precisions_init is None:
+        return None
+    shape = _parameter_shape(self.covariance_type, self.n_components, n_features)
+    precisions = _checked_array(
+        self.precisions_init, "precisions_init", ensure_2d=False, allow_nd=True
+    )
+    if precisions.shape != shape:
+        raise ValueError(
+            f"precisions_init should have shape {shape} for covariance_type="
+            f"{self.covariance_type!r}, got {precisions.shape}"
+        )
+    _check_precisions_init(precisions, self.covariance_type)
     return precisions
+
+# %% ../nbs/08_mixture.ipynb #842d434d
+@patch
+def _checked_inits(self: GaussianMixture, n_features):
+    "The user's initial weights, means and precisions, each checked (None where not given)."
+    return (
+        self._checked_weights_init(),
+        self._checked_means_init(n_features),
+        self._checked_precisions(n_features),
+    )
+
+# %% ../nbs/08_mixture.ipynb #a23756f7
+@patch
+def _initial_responsibilities(self: GaussianMixture, X, random_state):
+    "Starting responsibilities: k-means++ clusters, or uniform random ones normalised per sample."
+    if self.init_params == "k-means++":
+        return kmeans_plusplus_responsibilities(X, self.n_components, random_state)
+    resp = random_state.uniform(size=(X.shape[0], self.n_components))
+    resp /= resp.sum(axis=1, keepdims=True)
+    return resp
 
 # %% ../nbs/08_mixture.ipynb #11c841a9
 @patch
@@ -517,11 +558,7 @@ def _initial_parameters(self: GaussianMixture, X, random_state):
     weights, means, precisions = self._checked_inits(X.shape[1])
     if precisions is not None and weights is not None and means is not None:
         return weights, means, precisions_cholesky_from_precisions(precisions, self.covariance_type)
-    if self.init_params == "k-means++":
-        resp = kmeans_plusplus_responsibilities(X, self.n_components, random_state)
-    else:
-        resp = random_state.uniform(size=(X.shape[0], self.n_components))
-        resp /= resp.sum(axis=1, keepdims=True)
+    resp = self._initial_responsibilities(X, random_state)
     nk, fitted_means, covariances = gaussian_parameters(
         X, resp, self.reg_covar, self.covariance_type
     )
@@ -534,6 +571,30 @@ def _initial_parameters(self: GaussianMixture, X, random_state):
     )
     return weights, means, prec_chol
 
+# %% ../nbs/08_mixture.ipynb #ce67c7b6
+@patch
+def _m_step(self: GaussianMixture, X, log_resp):
+    "Eq. (3) from the E-step's log-responsibilities: weights, means, covariances, their factors."
+    nk, means, covariances = gaussian_parameters(
+        X, np.exp(log_resp), self.reg_covar, self.covariance_type
+    )
+    prec_chol = precisions_cholesky_from_covariances(covariances, self.covariance_type)
+    return nk / nk.sum(), means, covariances, prec_chol
+
+# %% ../nbs/08_mixture.ipynb #9918e23c
+def _parameter_attributes(weights, means, covariances, prec_chol, covariance_type):
+    "The fitted parameters as the estimator's attributes, with the precisions from their factors."
+    precisions = (
+        prec_chol @ np.swapaxes(prec_chol, 1, 2) if covariance_type == "full" else prec_chol**2
+    )
+    return dict(
+        weights_=weights,
+        means_=means,
+        covariances_=covariances,
+        precisions_cholesky_=prec_chol,
+        precisions_=precisions,
+    )
+
 # %% ../nbs/08_mixture.ipynb #241e6a6d
 @patch
 def _em_run(self: GaussianMixture, X, weights, means, prec_chol, lower_bound):
@@ -545,11 +606,7 @@ def _em_run(self: GaussianMixture, X, weights, means, prec_chol, lower_bound):
         # The bound belongs to the parameters this E-step used, those from before the M-step.
         lower_bound = float(log_norm.mean())
         history.append(lower_bound)
-        nk, means, covariances = gaussian_parameters(
-            X, np.exp(log_resp), self.reg_covar, self.covariance_type
-        )
-        weights = nk / nk.sum()
-        prec_chol = precisions_cholesky_from_covariances(covariances, self.covariance_type)
+        weights, means, covariances, prec_chol = self._m_step(X, log_resp)
         if self.verbose:
             print(
                 f"iteration {n_iter}: lower bound {lower_bound:.10g}, "
@@ -558,44 +615,83 @@ def _em_run(self: GaussianMixture, X, weights, means, prec_chol, lower_bound):
         if abs(lower_bound - previous) < self.tol:
             converged = True
             break
-    precisions = (
-        prec_chol @ np.swapaxes(prec_chol, 1, 2) if self.covariance_type == "full" else prec_chol**2
-    )
-    return dict(
-        weights_=weights,
-        means_=means,
-        covariances_=covariances,
-        precisions_cholesky_=prec_chol,
-        precisions_=precisions,
-        converged_=converged,
-        n_iter_=n_iter,
-        lower_bound_=lower_bound,
-        lower_bounds_=np.array(history),
-    )
+    return {
+        **_parameter_attributes(weights, means, covariances, prec_chol, self.covariance_type),
+        "converged_": converged,
+        "n_iter_": n_iter,
+        "lower_bound_": lower_bound,
+        "lower_bounds_": np.array(history),
+    }
+
+# %% ../nbs/08_mixture.ipynb #ec731ff2
+@patch
+def _checked_X(self: GaussianMixture, X, **checks):
+    "X validated as scikit-learn's estimators do, as float64 with `X` named in every error."
+    with _named("X"):
+        X = validate_data(self, X, dtype=np.float64, **checks)
+    _check_magnitude(X)
+    return X
+
+# %% ../nbs/08_mixture.ipynb #4003cf68
+@patch
+def _check_warm_start(self: GaussianMixture):
+    "A ValueError unless the previous fit has this estimator's n_components and covariance_type."
+    ndim = {"full": 3, "diag": 2, "spherical": 1}[self.covariance_type]
+    if self.means_.shape[0] != self.n_components or self.precisions_cholesky_.ndim != ndim:
+        raise ValueError(
+            f"warm_start=True continues the previous fit, which does not have n_components="
+            f"{self.n_components} and covariance_type={self.covariance_type!r}: refit cold"
+        )
+
+# %% ../nbs/08_mixture.ipynb #5d20ea14
+@patch
+def _warm_run(self: GaussianMixture, X):
+    "One EM run that continues the previous fit, from its parameters and its last bound."
+    self._check_warm_start()
+    return self._em_run(X, self.weights_, self.means_, self.precisions_cholesky_, self.lower_bound_)
+
+# %% ../nbs/08_mixture.ipynb #1f3bbabb
+@patch
+def _best_run(self: GaussianMixture, X):
+    "`n_init` EM runs from starts drawn from one random state; the run with the best bound."
+    rs = check_random_state(self.random_state)
+    runs = [self._em_run(X, *self._initial_parameters(X, rs), -np.inf) for _ in range(self.n_init)]
+    return max(runs, key=lambda run: run["lower_bound_"])
 
 # %% ../nbs/08_mixture.ipynb #c304fc35
 @patch
 def _fit(self: GaussianMixture, X):
     "Validate X, run EM (`n_init` runs, or one warm run) and return the best run's attributes."
     warm = self.warm_start and hasattr(self, "converged_")
-    with _names_argument("X"):
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, reset=not warm)
-    _check_magnitude(X)
+    X = self._checked_X(X, ensure_min_samples=2, reset=not warm)
     if X.shape[0] < self.n_components:
         raise ValueError(f"n_samples={X.shape[0]} must be >= n_components={self.n_components}")
-    if warm:
-        ndim = {"full": 3, "diag": 2, "spherical": 1}[self.covariance_type]
-        if self.means_.shape[0] != self.n_components or self.precisions_cholesky_.ndim != ndim:
-            raise ValueError(
-                f"warm_start=True continues the previous fit, which does not have n_components="
-                f"{self.n_components} and covariance_type={self.covariance_type!r}: refit cold"
-            )
-        return self._em_run(
-            X, self.weights_, self.means_, self.precisions_cholesky_, self.lower_bound_
+    return self._warm_run(X) if warm else self._best_run(X)
+
+# %% ../nbs/08_mixture.ipynb #0ed2f95c
+@patch
+def _fit_restoring(self: GaussianMixture, X):
+    "`_fit` on one BLAS thread, nested checks skipped; after any error the estimator is as it was."
+    before = dict(vars(self))
+    try:
+        with limit_blas_threads(), config_context(skip_parameter_validation=True):
+            return self._fit(X)
+    except BaseException:
+        vars(self).clear()
+        vars(self).update(before)
+        raise
+
+# %% ../nbs/08_mixture.ipynb #5b3e9de2
+@patch
+def _warn_unless_converged(self: GaussianMixture):
+    "A ConvergenceWarning, for the caller of `fit`, when the kept run did not converge."
+    if not self.converged_:
+        warnings.warn(
+            f"EM did not converge in max_iter={self.max_iter} iterations (tol={self.tol}): "
+            "increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=3,
         )
-    rs = check_random_state(self.random_state)
-    runs = [self._em_run(X, *self._initial_parameters(X, rs), -np.inf) for _ in range(self.n_init)]
-    return max(runs, key=lambda run: run["lower_bound_"])
 
 # %% ../nbs/08_mixture.ipynb #0bec491c
 @patch
@@ -609,37 +705,22 @@ def fit(
     Keeps the run with the best lower bound of `n_init`, or with `warm_start` continues the previous
     fit for one run. A fit that raises leaves the estimator as it was."""
     self._validate_params()
-    before = dict(vars(self))
-    try:
-        with limit_blas_threads(), config_context(skip_parameter_validation=True):
-            best = self._fit(X)
-    except BaseException:
-        vars(self).clear()
-        vars(self).update(before)
-        raise
-    vars(self).update(best)
-    if not self.converged_:
-        warnings.warn(
-            f"EM did not converge in max_iter={self.max_iter} iterations (tol={self.tol}): "
-            "increase max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+    vars(self).update(self._fit_restoring(X))
+    self._warn_unless_converged()
     return self
 
 # %% ../nbs/08_mixture.ipynb #9d9df098
 @patch
 def _e_step(self: GaussianMixture, X):
+    "The E-step (2) on new samples under the fitted parameters: (log p(x_n), log r_nk)."
     check_is_fitted(self)
-    with _names_argument("X"):
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-    _check_magnitude(X)
+    X = self._checked_X(X, reset=False)
     with limit_blas_threads(), config_context(skip_parameter_validation=True):
         return e_step(
             X, self.weights_, self.means_, self.precisions_cholesky_, self.covariance_type
         )
 
-
+# %% ../nbs/08_mixture.ipynb #4dc4522a
 @patch
 def score_samples(
     self: GaussianMixture,
@@ -658,7 +739,7 @@ def score(
     "Mean log-likelihood per sample."
     return float(self.score_samples(X).mean())
 
-
+# %% ../nbs/08_mixture.ipynb #1fd77570
 @patch
 def predict_proba(
     self: GaussianMixture,
@@ -676,7 +757,7 @@ def predict(
     "Index of the most responsible component for each sample."
     return np.argmax(self._e_step(X)[1], axis=1)
 
-
+# %% ../nbs/08_mixture.ipynb #3dfa3b1d
 @patch
 def fit_predict(
     self: GaussianMixture,
@@ -689,11 +770,12 @@ def fit_predict(
 # %% ../nbs/08_mixture.ipynb #9c12728e
 @patch
 def _n_parameters(self: GaussianMixture):
+    "Free parameters: K covariances, means and weights, less one because the weights sum to one."
     d = self.means_.shape[1]
     per_covariance = {"full": d * (d + 1) // 2, "diag": d, "spherical": 1}[self.covariance_type]
     return self.n_components * (per_covariance + d + 1) - 1
 
-
+# %% ../nbs/08_mixture.ipynb #59ddc9b1
 @patch
 def bic(
     self: GaussianMixture,
@@ -703,7 +785,7 @@ def bic(
     n = len(X)
     return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
 
-
+# %% ../nbs/08_mixture.ipynb #1851e53f
 @patch
 def aic(
     self: GaussianMixture,
@@ -711,6 +793,15 @@ def aic(
 ) -> float:
     "Akaike information criterion `-2 log L + 2 p` on `X` (lower is better)."
     return -2 * self.score(X) * len(X) + 2 * self._n_parameters()
+
+# %% ../nbs/08_mixture.ipynb #2365e636
+def _plane(dims, d):
+    "`dims` as a list of two different coordinates in range(d), negative ones counted from the end."
+    dims = list(dims)
+    in_range = all(isinstance(i, Integral) and -d <= i < d for i in dims)
+    if len(dims) != 2 or len(set(dims)) != 2 or not in_range:
+        raise ValueError(f"dims must be two different coordinates in range({d}), got {dims}")
+    return dims
 
 # %% ../nbs/08_mixture.ipynb #b5e85001
 def marginal_ellipse(
@@ -726,13 +817,7 @@ def marginal_ellipse(
         raise ValueError(
             f"mean (d,) and covariance (d, d) do not match: {mean.shape}, {covariance.shape}"
         )
-    dims = list(dims)
-    if (
-        len(dims) != 2
-        or len(set(dims)) != 2
-        or not all(isinstance(i, Integral) and -d <= i < d for i in dims)
-    ):
-        raise ValueError(f"dims must be two different coordinates in range({d}), got {dims}")
+    dims = _plane(dims, d)
     centre = mean[dims]
     block = covariance[np.ix_(dims, dims)]
     eigenvalues, eigenvectors = np.linalg.eigh(block)

@@ -27,6 +27,13 @@ from coursework_lib.core import (
 from .functional import log_softmax, minibatches
 from .logistic import MinibatchSGDClassifier
 
+# %% ../nbs/04_mlp.ipynb #c2a1639f
+def _check_class_index(t, n_classes):
+    "t itself, if it is an integer class index in 0..n_classes-1 (a bool is not)."
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < n_classes:
+        raise ValueError(f"t must be a class index in 0..{n_classes - 1}, got {t!r}")
+    return t
+
 # %% ../nbs/04_mlp.ipynb #f6e0f92d
 def _check_one_hidden_layer(x, t, V, a, W, b):
     "x, V, a, W, b as float arrays with shapes checked against each other; t a class index."
@@ -43,8 +50,7 @@ def _check_one_hidden_layer(x, t, V, a, W, b):
             f"expected x (D,), V (D, L), a (L,), W (L, K), b (K,); got x {x.shape}, "
             f"V {V.shape}, a {a.shape}, W {W.shape}, b {b.shape}"
         )
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < K:
-        raise ValueError(f"t must be a class index in 0..{K - 1}, got {t!r}")
+    _check_class_index(t, K)
     return x, V, a, W, b
 
 # %% ../nbs/04_mlp.ipynb #dea48b4e
@@ -76,7 +82,7 @@ def one_hidden_layer_gradient(
 # Beyond this, softplus(z) = z and sigmoid(z) = 1 in the dtype's precision (exp(-T) < eps / 2).
 _LINEAR_BEYOND = {np.dtype(np.float32): np.float32(20.0), np.dtype(np.float64): 40.0}
 
-
+# %% ../nbs/04_mlp.ipynb #4ad10ede
 def _softplus_(z, scratch, slope=None):
     "softplus(z) in place (`scratch`: a buffer like z), and its slope sigmoid(z) into `slope`."
     np.minimum(z, _LINEAR_BEYOND[z.dtype], out=scratch)
@@ -88,7 +94,7 @@ def _softplus_(z, scratch, slope=None):
     np.maximum(z, scratch, out=z)
     return z
 
-
+# %% ../nbs/04_mlp.ipynb #e3138509
 def _sigmoid_(z, scratch, slope=None):
     "sigmoid(z) in place by scipy's branch-stable expit, and its slope a(1 - a) into `slope`."
     expit(z, out=z)
@@ -97,7 +103,7 @@ def _sigmoid_(z, scratch, slope=None):
         slope *= z
     return z
 
-
+# %% ../nbs/04_mlp.ipynb #718a4ecb
 def _relu_(z, scratch, slope=None):
     "max(z, 0) in place, and [z > 0], its slope, into `slope` if given."
     np.maximum(z, 0, out=z)
@@ -105,14 +111,25 @@ def _relu_(z, scratch, slope=None):
         np.greater(z, 0, out=slope)
     return z
 
-
+# %% ../nbs/04_mlp.ipynb #3008e9a4
 ACTIVATIONS = {"softplus": _softplus_, "sigmoid": _sigmoid_, "relu": _relu_}
 
 
 def _check_activation(activation):
+    "The in-place function of the activation called `activation`, or an error listing the names."
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     return ACTIVATIONS[activation]
+
+# %% ../nbs/04_mlp.ipynb #1c1f1bc0
+def _check_widths(layer_sizes):
+    "The widths as a list of ints, if there are an input and an output size and all are >= 1."
+    sizes = [int(n) for n in layer_sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(
+            f"layer_sizes needs an input and an output size, all >= 1, got {list(layer_sizes)!r}"
+        )
+    return sizes
 
 # %% ../nbs/04_mlp.ipynb #1991a187
 @validate_params({"random_state": ["random_state"]}, prefer_skip_nested_validation=True)
@@ -122,11 +139,7 @@ def glorot_init(
     dtype=np.float64,  # float64 or float32
 ) -> tuple:  # (coefs, intercepts): lists of weight matrices (n_l, n_{l+1}) and zero bias vectors
     "Weights N(0, 2/(n_in+n_out)) and zero biases for consecutive `layer_sizes`."
-    sizes = [int(n) for n in layer_sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(
-            f"layer_sizes needs an input and an output size, all >= 1, got {list(layer_sizes)!r}"
-        )
+    sizes = _check_widths(layer_sizes)
     rng = check_random_state(random_state)
     coefs = [
         (rng.standard_normal((n_in, n_out)) * np.sqrt(2 / (n_in + n_out))).astype(dtype)
@@ -231,6 +244,35 @@ def backward(
     return self.coef_grads, self.intercept_grads
 
 # %% ../nbs/04_mlp.ipynb #b5da3eba
+def _check_layer_shapes(n_in, coefs, intercepts):
+    "The width of the last layer, if the layers chain from `n_in` inputs; else a ValueError."
+    for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=False)):
+        if W.ndim != 2 or W.shape[0] != n_in or np.shape(b) != (W.shape[1],):
+            raise ValueError(
+                f"layer {layer}: expected coefs[{layer}] of shape ({n_in}, n_out) and "
+                f"intercepts[{layer}] of shape (n_out,), got {W.shape} and {np.shape(b)}"
+            )
+        n_in = W.shape[1]
+    return n_in
+
+# %% ../nbs/04_mlp.ipynb #72094dd0
+def _check_targets(y, n_samples, n_classes):
+    "Raise a ValueError unless y holds `n_samples` integer class indices in 0..n_classes-1."
+    bad_y = y.shape != (n_samples,) or y.dtype.kind not in "iu"
+    if bad_y or (len(y) and (y.min() < 0 or y.max() >= n_classes)):
+        raise ValueError(f"y must hold {n_samples} integer class indices in 0..{n_classes - 1}")
+
+# %% ../nbs/04_mlp.ipynb #8654de17
+def _check_masks(masks, n_samples, coefs):
+    "Raise a ValueError unless `masks` holds one (n_samples, n_l) array per hidden layer."
+    expected = [(n_samples, W.shape[1]) for W in coefs[:-1]]
+    if [np.shape(M) for M in masks] != expected:
+        raise ValueError(
+            f"masks must have shapes {expected} (one per hidden layer), got "
+            f"{[np.shape(M) for M in masks]}"
+        )
+
+# %% ../nbs/04_mlp.ipynb #d5fda8a7
 def _check_network(X, y, coefs, intercepts, masks):
     "Raise a ValueError naming the argument whose shape disagrees with the others."
     if not coefs or len(coefs) != len(intercepts):
@@ -242,25 +284,18 @@ def _check_network(X, y, coefs, intercepts, masks):
         raise ValueError(f"X must have shape (n_samples, n_features), got {X.shape}")
     if coefs[0].dtype not in (np.float32, np.float64):
         raise ValueError(f"coefs must be float32 or float64 arrays, got {coefs[0].dtype}")
-    n_in = X.shape[1]
-    for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=False)):
-        if W.ndim != 2 or W.shape[0] != n_in or np.shape(b) != (W.shape[1],):
-            raise ValueError(
-                f"layer {layer}: expected coefs[{layer}] of shape ({n_in}, n_out) and "
-                f"intercepts[{layer}] "
-                f"of shape (n_out,), got {W.shape} and {np.shape(b)}"
-            )
-        n_in = W.shape[1]
-    bad_y = y is not None and (y.shape != (len(X),) or y.dtype.kind not in "iu")
-    if bad_y or (y is not None and len(y) and (y.min() < 0 or y.max() >= n_in)):
-        raise ValueError(f"y must hold {len(X)} integer class indices in 0..{n_in - 1}")
+    n_classes = _check_layer_shapes(X.shape[1], coefs, intercepts)
+    if y is not None:
+        _check_targets(y, len(X), n_classes)
     if masks is not None:
-        expected = [(len(X), W.shape[1]) for W in coefs[:-1]]
-        if [np.shape(M) for M in masks] != expected:
-            raise ValueError(
-                f"masks must have shapes {expected} (one per hidden layer), got "
-                f"{[np.shape(M) for M in masks]}"
-            )
+        _check_masks(masks, len(X), coefs)
+
+# %% ../nbs/04_mlp.ipynb #674f28dd
+def _setup_pass(X, y, coefs, intercepts, masks, activation):
+    "X checked against the network, in the weights' dtype and C order, and buffers for all of it."
+    _check_network(X, y, coefs, intercepts, masks)
+    X = np.ascontiguousarray(X, dtype=coefs[0].dtype)
+    return X, Backprop(coefs, activation, len(X))
 
 # %% ../nbs/04_mlp.ipynb #22645a88
 @limit_blas_threads()
@@ -271,10 +306,7 @@ def mlp_log_proba(
     activation: str = "softplus",  # "softplus", "sigmoid" or "relu"
 ) -> tuple:  # (log-probabilities (n_samples, K), list of hidden activations (n_samples, n_l))
     "Log class probabilities of the network on `X`, and its hidden-layer activations (no dropout)."
-    X = np.asarray(X)
-    _check_network(X, None, coefs, intercepts, None)
-    X = np.ascontiguousarray(X, dtype=coefs[0].dtype)
-    net = Backprop(coefs, activation, len(X))
+    X, net = _setup_pass(np.asarray(X), None, coefs, intercepts, None, activation)
     return net.forward(X, coefs, intercepts, grad=False), net.out[:-1]
 
 # %% ../nbs/04_mlp.ipynb #2507d513
@@ -289,10 +321,7 @@ def loss_and_gradients(
     masks: list | None = None,  # one (n_samples, n_l) dropout mask per hidden layer, or None
 ) -> tuple:  # (loss, coef_grads, intercept_grads)
     "Mean cross-entropy + `l2`/2 sum ||W||^2 of the network on `(X, y)` (eq. 7), and its gradients."
-    X, y = np.asarray(X), np.asarray(y)
-    _check_network(X, y, coefs, intercepts, masks)
-    X = np.ascontiguousarray(X, dtype=coefs[0].dtype)
-    net = Backprop(coefs, activation, len(X))
+    X, net = _setup_pass(np.asarray(X), np.asarray(y), coefs, intercepts, masks, activation)
     log_proba = net.forward(X, coefs, intercepts, masks)
     loss = -log_proba[np.arange(len(y)), y].mean() + l2 / 2 * sum(np.vdot(W, W) for W in coefs)
     coef_grads, intercept_grads = net.backward(X, y, coefs, l2)
@@ -312,7 +341,7 @@ def _divergence_guard(epoch):
             f"features (e.g. pixels to [0, 1])"
         ) from None
 
-
+# %% ../nbs/04_mlp.ipynb #9e68bd3c
 def _fill_dropout_mask(out, keep_prob, rng):
     "Fill `out` with an inverted-dropout mask: 1/keep_prob with probability keep_prob, else 0."
     np.less(rng.random_sample(out.shape), keep_prob, out=out)
@@ -336,7 +365,7 @@ class _Satisfies(Options):
     def __str__(self):
         return self.description
 
-
+# %% ../nbs/04_mlp.ipynb #f7480ea3
 def _layer_sizes(sizes):
     "The hidden widths as a tuple of ints: an int is one layer, a sequence of ints >= 1 any number."
     sizes = (sizes,) if isinstance(sizes, numbers.Integral) else sizes
@@ -347,12 +376,20 @@ def _layer_sizes(sizes):
         raise ValueError(sizes)
     return tuple(int(n) for n in sizes)
 
-
+# %% ../nbs/04_mlp.ipynb #32630501
 _HIDDEN_SIZES = _Satisfies(
     lambda sizes: _layer_sizes(sizes) is not None,
     "an int >= 1 or a tuple of ints >= 1 (empty for no hidden layer)",
 )
 _FLOAT_DTYPE = _Satisfies(lambda d: np.dtype(d) in (np.float32, np.float64), "float32 or float64")
+
+# %% ../nbs/04_mlp.ipynb #ed995b99
+_MLP_CONSTRAINTS = {  # the hyper-parameters of the network, beside the base's
+    "hidden_layer_sizes": [_HIDDEN_SIZES],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "dtype": [_FLOAT_DTYPE],
+}
 
 # %% ../nbs/04_mlp.ipynb #cacf96d9
 class MLPClassifier(MinibatchSGDClassifier):
@@ -365,57 +402,49 @@ class MLPClassifier(MinibatchSGDClassifier):
     intercepts_ : list of ndarray, `intercepts_[l]` of shape (n_{l+1},)
         The bias vectors b_{l+1}.
     classes_, n_features_in_, feature_names_in_, n_iter_, history_
-        As in `MinibatchSGDClassifier`; so are best_loss_ and best_validation_score_.
-        As in `MinibatchSGDClassifier`; `history_`'s loss is computed with dropout off."""
+        As in `MinibatchSGDClassifier`, as are best_loss_ and best_validation_score_;
+        `history_`'s loss is computed with dropout off."""
 
     _parameter_constraints: dict = {
         **MinibatchSGDClassifier._parameter_constraints,
-        "hidden_layer_sizes": [_HIDDEN_SIZES],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "dtype": [_FLOAT_DTYPE],
+        **_MLP_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(
-            100,
-        ),  # widths of the hidden layers; () is multinomial logistic regression
-        activation: str = "relu",  # "softplus", "sigmoid" or "relu"
-        dropout: float = 0.0,  # probability of *dropping* a hidden unit while training (chapter 5)
-        learning_rate: float = 0.1,  # SGD step size eta of the mean-over-batch gradient
-        batch_size: int = 32,  # samples per minibatch; the last one of an epoch may be smaller
-        max_epochs: int = 200,  # the cap on passes over the training data
-        alpha: float = 1e-4,  # precision of the Gaussian prior on the weights, per sample seen
-        shuffle: bool = True,  # visit the samples in a new random order every epoch
-        random_state=None,  # None, an int or a RandomState: initial weights, order, split and masks
-        verbose: bool = False,  # show a tqdm progress bar over the epochs
-        tol: float
-        | None = 1e-4,  # least improvement that counts; None: run max_epochs epochs, no rule
-        n_iter_no_change: int = 10,  # stop after more than this many epochs without improvement
-        early_stopping: bool = False,  # judge improvement on a held-out validation split
-        validation_fraction: float = 0.1,  # share of the training data held out by early_stopping
-        dtype=np.float64,  # float64, or float32 (2-3 times faster to the same accuracy)
-    ):
-        super().__init__(
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            alpha=alpha,
-            shuffle=shuffle,
-            random_state=random_state,
-            verbose=verbose,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-        )
-        self.hidden_layer_sizes, self.activation, self.dropout = (
-            hidden_layer_sizes,
-            activation,
-            dropout,
-        )
-        self.dtype = dtype
+# %% ../nbs/04_mlp.ipynb #896480fd
+@patch
+def __init__(
+    self: MLPClassifier,
+    hidden_layer_sizes=(100,),  # widths of the hidden layers; () is multinomial logistic regression
+    activation: str = "relu",  # "softplus", "sigmoid" or "relu"
+    dropout: float = 0.0,  # probability of *dropping* a hidden unit while training (chapter 5)
+    learning_rate: float = 0.1,  # SGD step size eta of the mean-over-batch gradient
+    batch_size: int = 32,  # samples per minibatch; the last one of an epoch may be smaller
+    max_epochs: int = 200,  # the cap on passes over the training data
+    alpha: float = 1e-4,  # precision of the Gaussian prior on the weights, per sample seen
+    shuffle: bool = True,  # visit the samples in a new random order every epoch
+    random_state=None,  # None, an int or a RandomState: initial weights, order, split and masks
+    verbose: bool = False,  # show a tqdm progress bar over the epochs
+    tol: float | None = 1e-4,  # least improvement that counts; None: run max_epochs epochs, no rule
+    n_iter_no_change: int = 10,  # stop after more than this many epochs without improvement
+    early_stopping: bool = False,  # judge improvement on a held-out validation split
+    validation_fraction: float = 0.1,  # share of the training data held out by early_stopping
+    dtype=np.float64,  # float64, or float32 (2-3 times faster to the same accuracy)
+):
+    super(MLPClassifier, self).__init__(
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        alpha=alpha,
+        shuffle=shuffle,
+        random_state=random_state,
+        verbose=verbose,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        early_stopping=early_stopping,
+        validation_fraction=validation_fraction,
+    )
+    self.hidden_layer_sizes, self.activation = hidden_layer_sizes, activation
+    self.dropout, self.dtype = dropout, dtype
 
 # %% ../nbs/04_mlp.ipynb #a1f013d8
 @patch
@@ -424,34 +453,42 @@ def _initialize(self: MLPClassifier, n_features, n_classes):
     sizes = [n_features, *_layer_sizes(self.hidden_layer_sizes), n_classes]
     self.coefs_, self.intercepts_ = glorot_init(sizes, self._rng, np.dtype(self.dtype))
 
-
+# %% ../nbs/04_mlp.ipynb #10cf30cf
 @patch
 def _data_format(self: MLPClassifier):
     "The layout the forward pass takes: C order, the weights' dtype (`dtype` before a fit)."
     dtype = self.coefs_[0].dtype if hasattr(self, "coefs_") else np.dtype(self.dtype)
     return {"dtype": dtype, "order": "C"}
 
-
+# %% ../nbs/04_mlp.ipynb #843a983b
 @patch
 def _weights(self: MLPClassifier):
+    "Every array the training changes, which early stopping snapshots and puts back."
     return self.coefs_ + self.intercepts_
 
-
+# %% ../nbs/04_mlp.ipynb #3f7880f6
 @patch
 def _penalty(self: MLPClassifier) -> float:
+    "The prior's term of the objective, alpha/2 times the squared weights (the biases have none)."
     return 0.5 * self.alpha * float(sum(np.vdot(W, W) for W in self.coefs_))
+
+# %% ../nbs/04_mlp.ipynb #9efc62cc
+@patch
+def _epoch_buffers(self: MLPClassifier, X):
+    "X in the weights' dtype and C order, the passes' buffers, a batch buffer, masks (or None)."
+    dtype, rows = self.coefs_[0].dtype, min(self.batch_size, len(X))
+    net = Backprop(self.coefs_, self.activation, rows)
+    masks = (
+        [np.empty((rows, W.shape[1]), dtype) for W in self.coefs_[:-1]] if self.dropout else None
+    )
+    X_buffer = np.empty((rows, X.shape[1]), dtype)
+    return np.asarray(X, dtype=dtype, order="C"), net, X_buffer, masks
 
 # %% ../nbs/04_mlp.ipynb #82c77b6e
 @patch
 def _sgd_epoch(self: MLPClassifier, X, y):
     "One pass of minibatch SGD (eq. 11) over (X, y), y as class indices, fresh masks every batch."
-    dtype = self.coefs_[0].dtype
-    X, rows = np.asarray(X, dtype=dtype, order="C"), min(self.batch_size, len(X))
-    net = Backprop(self.coefs_, self.activation, rows)
-    X_buffer = np.empty((rows, X.shape[1]), dtype)
-    masks = (
-        [np.empty((rows, W.shape[1]), dtype) for W in self.coefs_[:-1]] if self.dropout else None
-    )
+    X, net, X_buffer, masks = self._epoch_buffers(X)
     params = self.coefs_ + self.intercepts_
     with _divergence_guard(self.n_iter_ + 1):
         for idx in minibatches(len(X), self.batch_size, self._rng, shuffle=bool(self.shuffle)):
@@ -478,7 +515,7 @@ def _log_proba(self: MLPClassifier, X, chunk=2048):
         )
     return out
 
-
+# %% ../nbs/04_mlp.ipynb #c86d4042
 @patch
 def _record(self: MLPClassifier, scored):
     "The base class's `history_` entry; an overflow is reported as divergence in the last epoch."
@@ -495,18 +532,22 @@ def hidden_activations(
     X = self._validate_X(X)
     return [H.copy() for H in mlp_log_proba(X, self.coefs_, self.intercepts_, self.activation)[1]]
 
-# %% ../nbs/04_mlp.ipynb #6e0a3fdb
-def _check_sgd_iter_args(X, t, V):
-    "X as floats and t as integers, checked against each other and V."
+# %% ../nbs/04_mlp.ipynb #7d4ca78c
+def _as_float_rows(X, n_features):
+    "X as a float (n_samples, n_features) array, or an error saying what it is instead."
     try:
         X = np.asarray(X, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"X must be an array of numbers, got {type(X).__name__}") from None
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ValueError(f"X must have shape (n_samples, {n_features}) to match V, got {X.shape}")
+    return X
+
+# %% ../nbs/04_mlp.ipynb #6e0a3fdb
+def _check_sgd_iter_args(X, t, V):
+    "X as floats and t as integers, checked against each other and V."
+    X = _as_float_rows(X, np.shape(V)[0])
     t = np.asarray(t)
-    if X.ndim != 2 or X.shape[1] != np.shape(V)[0]:
-        raise ValueError(
-            f"X must have shape (n_samples, {np.shape(V)[0]}) to match V, got {X.shape}"
-        )
     if t.shape != (len(X),) or t.dtype.kind not in "iu":
         raise ValueError(
             f"t must hold {len(X)} integer class indices, got shape {t.shape} dtype {t.dtype}"

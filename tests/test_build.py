@@ -234,26 +234,22 @@ def test_sync_check_fails_on_drift_and_never_touches_the_tree(tmp_path):
     subprocess.run(git + ["add", "-A"], cwd=root, check=True)
     subprocess.run(git + ["commit", "-qm", "base"], cwd=root, check=True)
 
-    ok = subprocess.run(
-        ["bash", "tools/check_sync.sh"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    def check_sync():
+        return subprocess.run(
+            ["bash", "tools/check_sync.sh"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    ok = check_sync()
     assert ok.returncode == 0, ok.stdout + ok.stderr
     module = root / "coursework_lib" / "tiny.py"
     module.write_text(module.read_text() + "\nedited_by_hand = True\n")
     before = module.read_text()
-    bad = subprocess.run(
-        ["bash", "tools/check_sync.sh"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    bad = check_sync()
     assert bad.returncode == 1 and "coursework_lib/tiny.py" in bad.stdout, bad.stdout + bad.stderr
     assert module.read_text() == before, "the check must not rewrite the working tree"
 

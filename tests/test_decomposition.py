@@ -475,6 +475,26 @@ def test_the_package_re_exports_the_chapters_names():
     )
 
 
+def test_each_chapter_has_its_module_and_nbdev_indexes_it():
+    # Chapter 06 is `decomposition.pca`, chapter 07 `decomposition.nmf`; `__init__.py` only
+    # re-exports, so nbdev's index (which skips files named `_*`) links every public name.
+    from coursework_lib import _modidx
+    from coursework_lib.decomposition import pca
+
+    assert (PCA, Standardiser, standardise, unstandardise) == (
+        pca.PCA,
+        pca.Standardiser,
+        pca.standardise,
+        pca.unstandardise,
+    )
+    syms = _modidx.d["syms"]
+    pca_syms = syms["coursework_lib.decomposition.pca"]
+    for name in ("PCA", "Standardiser", "standardise", "unstandardise"):
+        assert f"coursework_lib.decomposition.pca.{name}" in pca_syms
+    assert "coursework_lib.decomposition.nmf.NMF" in syms["coursework_lib.decomposition.nmf"]
+    assert "coursework_lib.decomposition" not in syms
+
+
 # item 15: every public entry point, driven with bad scalars and arrays, fails with ValueError or
 # TypeError naming
 # the offending argument

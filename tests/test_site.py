@@ -344,11 +344,6 @@ def built(tmp_path_factory):
     )
     (root / "benchmarks" / "results" / "site_fixture.json").write_text(json.dumps(FIXTURE_BENCH))
     env = {**os.environ, "PYTHONPATH": str(REPO / "tools")}
-    shared = REPO.parent / "shared" / "data" / "coursework"
-    if not env.get("COURSEWORK_DATA") and shared.is_dir():
-        env["COURSEWORK_DATA"] = str(
-            shared
-        )  # what the main job sets in the real tree, which nbdev's processing may read
     subprocess.run(
         [
             sys.executable,

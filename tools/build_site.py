@@ -5,13 +5,14 @@
     python tools/build_site.py --skip-execution     # render the outputs saved in the notebooks
     python tools/build_site.py --renderer smalldocs # force the Quarto-free renderer
 
-Execution: nbclient runs each notebook in its own fresh kernel, with the working directory
-`nbs/`, and saves the outputs back into the notebook, cleaned as `nbdev_clean` would leave it.
-Cells are skipped exactly where `nbdev_test` skips them (`#| eval: false`, `nbdev_export()`
-calls); `#| slow` cells run, since they draw the figures the site shows. `COURSEWORK_DATA` is
-passed on as it is (unset, the chapters run on the library's embedded defaults). A
-failing cell stops the job with the notebook, the cell and the error, and leaves `_docs/` as it
-was.
+Execution: each notebook runs in a fresh process, in execnb's `CaptureShell` (the shell that
+`nbdev_test` and nbdev's own tooling run notebooks in), with the working directory `nbs/`, and
+its outputs are saved back into the notebook, cleaned as `nbdev_clean` would leave it. Cells are
+skipped exactly where `nbdev_test` skips them (`#| eval: false`, `nbdev_export()` calls, read
+with nbdev's directive parser); `#| slow` cells run, since they draw the figures the site shows.
+`COURSEWORK_DATA` is passed on as it is (unset, the chapters run on the library's embedded
+defaults). A failing cell stops the job with the notebook, the cell and the error, and leaves
+`_docs/` as it was.
 
 Rendering: nbdev processes the notebooks into `_proc/` (front matter, `show_doc` blocks, doc
 links; `nbdev_proc_nbs` without its Quarto install step), then tools/site_fixes.py makes one
@@ -57,6 +58,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
+from traceback import format_exception
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = Path(__file__).resolve().parent
@@ -109,75 +111,66 @@ def runs(cell):
 
 
 def execute_notebook(path, timeout, extra_env=None):
-    """Run `path` in a fresh kernel in its folder and save its outputs in place, cleaned as
-    `nbdev_clean` leaves them; `extra_env` is added to the kernel's environment."""
-    import json
-
-    import nbformat
-    from execnb.nbio import write_nb
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    """Run `path` with execnb's `CaptureShell` (the shell `nbdev_test` runs notebooks in), in its
+    folder, and save its outputs in place, cleaned as `nbdev_clean` leaves them; `extra_env` is
+    added to the environment first. The shell runs in this process: call it in a fresh process
+    per notebook, as `execute_all` does."""
+    from execnb.nbio import read_nb, write_nb
     from nbdev.clean import clean_nb
     from nbdev.config import get_config
 
-    class Client(NotebookClient):
-        "nbclient, skipping the cells `nbdev_test` skips, and remembering which cell it is running."
-
-        cell_index = None
-
-        async def async_execute_cell(
-            self, cell, cell_index, execution_count=None, store_history=True
-        ):
-            self.cell_index = cell_index
-            if cell.cell_type == "code" and not runs(cell):
-                return cell
-            return await super().async_execute_cell(
-                cell, cell_index, execution_count, store_history
-            )
-
-    nb = nbformat.read(path, as_version=4)
+    nb = read_nb(path)
     if not any(runs(c) for c in nb.cells):
         return "no code to run"
-    client = Client(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-    )  # not its warning about TCP on localhost
     # Figures are drawn into the notebook whatever backend the calling shell chose (CI: Agg).
-    env = {
-        **os.environ,
-        **(extra_env or {}),
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    }
+    os.environ.update(
+        {**(extra_env or {}), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    )
+    from execnb.shell import CaptureShell
+
+    shell, current = CaptureShell(path, timeout=timeout), [None]
+    # The shell switches the inline backend on before the first cell, so a notebook's
+    # `%config InlineBackend.rc = {...}` comes too late to be applied as a kernel would apply it
+    # (when pyplot is first imported); apply it as it is set.
+    import matplotlib
+    from matplotlib_inline.config import InlineBackend
+
+    InlineBackend.instance().observe(lambda change: matplotlib.rcParams.update(change.new), "rc")
+
+    def skip(cell):
+        current[0] = cell
+        if cell.cell_type == "code" and runs(cell):
+            cell.outputs = []  # execnb keeps a cell's old outputs when it prints nothing now
+            return False
+        return True
+
+    cwd = os.getcwd()
+    os.chdir(path.parent)
     try:
-        client.execute(env=env)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
-        i = client.cell_index
-        source = nb.cells[i].source.strip().splitlines()
+        shell.run_all(nb, exc_stop=True, preproc=skip)
+    except BaseException as e:  # noqa: BLE001 - a cell's KeyboardInterrupt or SystemExit too
+        cell = current[0]
+        source = cell.source.strip().splitlines()
         head = "\n".join(f"    | {line}" for line in source[:8]) + (
             "\n    | ..." if len(source) > 8 else ""
         )
-        if isinstance(e, CellExecutionError):
-            trace, what = ANSI.sub("", e.traceback) + "\n\n", f"{e.ename}: {e.evalue}"
-        else:
-            trace, what = "", f"{type(e).__name__}: {e}"
+        trace = ANSI.sub("", "".join(format_exception(e)))
         raise BuildFailed(
-            f"{trace}notebook {os.path.relpath(path)} failed in cell {i} (counting every cell from "
-            f"0, id {nb.cells[i].get('id', '?')}): "
-            f"{what}\n{head}\nThe notebook was not saved; fix the cell, then run the job again."
+            f"{trace}\nnotebook {os.path.relpath(path, cwd)} failed in cell {cell.idx_} (counting "
+            f"every cell from 0, id {cell.get('id', '?')}): {type(e).__name__}: {e}\n{head}\n"
+            "The notebook was not saved; fix the cell, then run the job again."
         ) from None
+    finally:
+        os.chdir(cwd)
     cfg = get_config()
-    saved = json.loads(nbformat.writes(nb))
     clean_nb(
-        saved,
+        nb,
         cfg.clear_all,
         cfg.get("allowed_metadata_keys", "").split(),
         cfg.get("allowed_cell_metadata_keys", "").split(),
         cfg.clean_ids,
     )
-    write_nb(saved, path)
+    write_nb(nb, path)
     return None
 
 
@@ -204,7 +197,11 @@ def execute_all(nbs_dir, timeout, jobs=2):
     one_thread = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     extra_env = one_thread if jobs > 1 else None
     start = time.time()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+    # A fresh process per notebook: the shell runs in it, so no notebook sees another's modules.
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=get_context("spawn"), max_tasks_per_child=1
+    )
+    with pool:
         running = {
             pool.submit(_timed_execution, path, timeout, extra_env): (n, path)
             for n, path in enumerate(paths, 1)

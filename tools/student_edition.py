@@ -9,7 +9,8 @@ The instructor's notebooks in `nbs/` are the only source: the edition is regener
 
 Which notebooks: every numbered `NN_*.ipynb` of `nbs/` (00_data and the chapters 01-11). One
 without solution markup (00_data: the loaders) is copied as it is, outputs cleared. `index`,
-`core` and `benchmarks` are the landing page, shared infrastructure and speed tables: skipped.
+`core` with the data pages (`data_formats`, `data_download`, `data_plotting`), and `benchmarks`
+are the landing page, shared infrastructure and speed tables: skipped.
 
 How cells are marked (nbdev's export, nbdev_clean and the site ignore all three):
     `#| solution [text]`     first directive lines of a code cell holding a solution (an `#| export`
@@ -862,6 +863,14 @@ def build_chapter(nb, name):
         seen_ids.add(gid)
         return gid
 
+    def _answer_cell(text, cell_id, grade_key):
+        "A manually graded answer cell of the nbgrader source, holding the worked answer `text`."
+        answer = _new_cell("markdown", text or "…", cell_id)
+        answer.metadata["nbgrader"] = _nbgrader_meta(
+            grade_id(grade_key), solution=True, grade=True, locked=False, points=MANUAL_POINTS
+        )
+        return answer
+
     for i, cell in enumerate(nb.cells):
         where = f"{name}.ipynb, cell {i} (id {cell.get('id', '?')})"
         if cell.cell_type == "markdown":
@@ -874,15 +883,7 @@ def build_chapter(nb, name):
             if _is_callout(cell):
                 body = cell.source.strip()[len(CALLOUT) :].strip()
                 body = body[:-3].rstrip() if body.endswith(":::") else body
-                answer = _new_cell("markdown", body or "…", f"{cell.id}-answer")
-                answer.metadata["nbgrader"] = _nbgrader_meta(
-                    grade_id(f"answer-{cell.id}"),
-                    solution=True,
-                    grade=True,
-                    locked=False,
-                    points=MANUAL_POINTS,
-                )
-                source_cells.append(answer)
+                source_cells.append(_answer_cell(body, f"{cell.id}-answer", f"answer-{cell.id}"))
                 ch.manual_points += MANUAL_POINTS
                 continue
             if q is not None:
@@ -903,15 +904,7 @@ def build_chapter(nb, name):
                 prompt.metadata["nbgrader"] = _nbgrader_meta(
                     grade_id(f"question-{cell.id}"), solution=False, grade=False, locked=True
                 )
-                answer = _new_cell("markdown", answer_md or "…", cell.id)
-                answer.metadata["nbgrader"] = _nbgrader_meta(
-                    grade_id(f"answer-{cell.id}"),
-                    solution=True,
-                    grade=True,
-                    locked=False,
-                    points=MANUAL_POINTS,
-                )
-                source_cells += [prompt, answer]
+                source_cells += [prompt, _answer_cell(answer_md, cell.id, f"answer-{cell.id}")]
                 ch.manual_points += MANUAL_POINTS
                 continue
             student_cells.append(copy.deepcopy(cell))

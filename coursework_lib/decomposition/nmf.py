@@ -8,15 +8,18 @@ __all__ = ['NMF']
 # %% ../../nbs/07_nmf.ipynb #8dc29df0
 import warnings
 
+# %% ../../nbs/07_nmf.ipynb #f785c392
 import numpy as np
 from fastcore.basics import patch
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
-from ..core import Integral, Interval, Real, StrOptions, limit_blas_threads
-from . import _named
+# %% ../../nbs/07_nmf.ipynb #c3db4ea6
+from ..core import Integral, Interval, Real, StrOptions, _named, limit_blas_threads
+from .pca import _check_inverse_input, _check_transform_input
 
 # %% ../../nbs/07_nmf.ipynb #25311426
 def _mu_ratio(num, den):
@@ -27,8 +30,7 @@ def _mu_ratio(num, den):
 def _mu_update(F, num, den, gram, left):
     """Implement Lee and Seung's update eq. (2) of the factor `F` in place, `F *= num / den`, where
     `den = gram @ F` (`left`) or `F @ gram`. Return the change of ||X - WH||^2 by eq. (3) and the
-    next `den`
-    (updated in place)."""
+    next `den` (updated in place)."""
     excess = num - den  # -G: the update moves each entry by F * excess / den
     step = _mu_ratio(excess, den)
     step *= F
@@ -52,6 +54,16 @@ def _sq_residual(X, W, H):
     R = X - W @ H
     return float(np.vdot(R, R))
 
+# %% ../../nbs/07_nmf.ipynb #f22aea6f
+def _update_factor(F, num, gram, loss, n_updates, left):
+    """Implement `n_updates` updates eq. (2) of `F` in place, for a fixed numerator `num` and Gram
+    matrix `gram`; return `loss` plus the changes eq. (3) of the squared loss."""
+    den = gram @ F if left else F @ gram
+    for _ in range(n_updates):
+        change, den = _mu_update(F, num, den, gram, left)
+        loss += change
+    return loss
+
 # %% ../../nbs/07_nmf.ipynb #d3c9c68a
 def _lee_seung(X, W, H, max_iter, tol, n_inner=1):
     """Implement the alternating updates eq. (2), W then H, `n_inner` times each per pass over X, in
@@ -61,17 +73,8 @@ def _lee_seung(X, W, H, max_iter, tol, n_inner=1):
     n_iter, converged = 0, False
     for n_iter in range(1, max_iter + 1):
         # X H^T as (H X^T)^T: OpenBLAS computes the short, wide product about twice as fast
-        XHt, HHt = (H @ X.T).T, H @ H.T
-        loss, den = sq[-1], W @ HHt
-        for _ in range(n_inner):
-            change, den = _mu_update(W, XHt, den, HHt, left=False)
-            loss += change
-        WtX, WtW = W.T @ X, W.T @ W
-        den = WtW @ H
-        for _ in range(n_inner):
-            change, den = _mu_update(H, WtX, den, WtW, left=True)
-            loss += change
-        sq.append(loss)
+        loss = _update_factor(W, (H @ X.T).T, H @ H.T, sq[-1], n_inner, left=False)
+        sq.append(_update_factor(H, W.T @ X, W.T @ W, loss, n_inner, left=True))
         if converged := _stalled(sq, n_iter, tol):
             break
     return W, H, np.array(sq), n_iter, converged
@@ -129,6 +132,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Number of passes over X actually run.
     n_features_in_ : int
         Number of columns seen in `fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in `fit`, set only when `X` has string column names.
     """
 
     def __init__(
@@ -138,7 +143,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         max_iter: int = 200,  # maximum number of passes over X
         tol: float = 1e-4,  # stop when 10 passes gain < tol x the initial loss; 0: run max_iter
         init: str = "random",  # "random" (scikit-learn's recipe) or "custom" (W, H passed to fit)
-        random_state=None,  # seed or RandomState of the random start
+        random_state: int | np.random.RandomState | None = None,  # seed of the random start
         transform_max_iter: int | None = None,  # W-updates in transform; None: max_iter
         n_inner: int = 1,  # updates of each factor per pass over X; 1 is Lee and Seung's algorithm
     ):
@@ -157,110 +162,125 @@ NMF._parameter_constraints = {
     "n_inner": [Interval(Integral, 1, None, closed="left")],
 }
 
+# %% ../../nbs/07_nmf.ipynb #03e0b642
+def _random_factors(X, k, random_state):
+    "scikit-learn's random start: |N(0, 1)| entries times sqrt(mean(X) / k), H drawn before W."
+    avg = np.sqrt(X.mean() / k)
+    rng = check_random_state(random_state)
+    H = np.abs(avg * rng.standard_normal((k, X.shape[1])))
+    return np.abs(avg * rng.standard_normal((len(X), k))), H
+
 # %% ../../nbs/07_nmf.ipynb #b1bd668b
 @patch
 def _initial_factors(self: NMF, X, k, W, H, c):
     "The starting (W, H) for X / c^2: the caller's divided by c, or scikit-learn's random recipe."
-    n, p = X.shape
     if self.init == "custom":
         if W is None or H is None:
             raise ValueError("init='custom' needs both W and H passed to fit")
-        return _check_nmf_array(W, "initial W", (n, k)) / c, _check_nmf_array(
-            H, "initial H", (k, p)
-        ) / c
+        W = _check_nmf_array(W, "initial W", (len(X), k))
+        return W / c, _check_nmf_array(H, "initial H", (k, X.shape[1])) / c
     if W is not None or H is not None:
         raise ValueError(f"W and H are only used with init='custom', not init={self.init!r}")
-    avg = np.sqrt(X.mean() / k)
-    rng = check_random_state(self.random_state)
-    H = np.abs(avg * rng.standard_normal((k, p)))
-    return np.abs(avg * rng.standard_normal((n, k))), H
+    return _random_factors(X, k, self.random_state)
 
-# %% ../../nbs/07_nmf.ipynb #286ba0b6
+# %% ../../nbs/07_nmf.ipynb #e2e0cab5
 @patch
-def fit_transform(
-    self: NMF,
-    X,  # non-negative training data, (n_samples, n_features)
-    y=None,  # ignored
-    W=None,  # starting coefficients (n_samples, n_components), only with init="custom"
-    H=None,  # starting parts (n_components, n_features), only with init="custom"
-) -> np.ndarray:  # the coefficients W, (n_samples, n_components_)
-    "Learn `components_` (H) from `X` and return W."
-    self._validate_params()
-    X_in, X = X, _check_nmf_array(X, "input X")
-    k = X.shape[1] if self.n_components is None else self.n_components
-    c = _square_root_scale(X)  # 1 for ordinary data
+def _factorise(self: NMF, X, k, W, H):
+    """Run the updates on X / c^2 (c a power of two, 1 for ordinary data) from the starting factors;
+    return W, H and the loss history on X's scale, the final error, the passes and convergence."""
+    c = _square_root_scale(X)
     X = X / c**2
     W, H = self._initial_factors(X, k, W, H, c)
     with limit_blas_threads():
         W, H, sq, n_iter, converged = _lee_seung(X, W, H, self.max_iter, self.tol, self.n_inner)
         error = np.sqrt(_sq_residual(X, W, H)) * c**2
-    if self.tol > 0 and not converged:
+    history = np.sqrt(np.maximum(sq, 0.0)) * c**2
+    return W * c, H * c, history, float(error), n_iter, converged
+
+# %% ../../nbs/07_nmf.ipynb #14bde9b5
+def _warn_if_unconverged(converged, max_iter, tol):
+    "scikit-learn's ConvergenceWarning, when `tol` was set but did not stop the updates."
+    if tol > 0 and not converged:
         warnings.warn(
-            f"NMF did not converge in max_iter={self.max_iter} iterations (tol={self.tol}); "
+            f"NMF did not converge in max_iter={max_iter} iterations (tol={tol}); "
             "increase max_iter, or set tol=0 to run a fixed number of iterations",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of fit_transform
         )
-    validate_data(self, X_in, skip_check_array=True)
-    self.n_components_, self.components_, self.n_iter_ = k, H * c, n_iter
-    self.loss_history_, self.reconstruction_err_ = np.sqrt(np.maximum(sq, 0.0)) * c**2, float(error)
-    return W * c
+
+# %% ../../nbs/07_nmf.ipynb #286ba0b6
+@patch
+def fit_transform(
+    self: NMF,
+    X: ArrayLike,  # non-negative training data, (n_samples, n_features)
+    y=None,  # ignored
+    W: ArrayLike | None = None,  # starting coefficients (n_samples, n_components), init="custom"
+    H: ArrayLike | None = None,  # starting parts (n_components, n_features), init="custom"
+) -> np.ndarray:  # the coefficients W, (n_samples, n_components_)
+    "Learn `components_` (H) from `X` and return W."
+    self._validate_params()
+    X_in, X = X, _check_nmf_array(X, "input X")
+    k = X.shape[1] if self.n_components is None else self.n_components
+    W, H, history, error, n_iter, converged = self._factorise(X, k, W, H)
+    _warn_if_unconverged(converged, self.max_iter, self.tol)
+    validate_data(self, X_in, skip_check_array=True)  # only now: a failed fit changes nothing
+    self.n_components_, self.components_, self.n_iter_ = k, H, n_iter
+    self.loss_history_, self.reconstruction_err_ = history, error
+    return W
 
 # %% ../../nbs/07_nmf.ipynb #c214473c
 @patch
 def fit(
     self: NMF,
-    X,  # non-negative training data, (n_samples, n_features)
+    X: ArrayLike,  # non-negative training data, (n_samples, n_features)
     y=None,  # ignored
-    W=None,  # starting coefficients, only with init="custom"
-    H=None,  # starting parts, only with init="custom"
+    W: ArrayLike | None = None,  # starting coefficients, only with init="custom"
+    H: ArrayLike | None = None,  # starting parts, only with init="custom"
 ) -> NMF:
     "Learn `components_` from `X`; see `NMF.fit_transform`."
     self.fit_transform(X, y, W=W, H=H)
     return self
 
-# %% ../../nbs/07_nmf.ipynb #6beae0e2
+# %% ../../nbs/07_nmf.ipynb #62db6167
 @patch
-def transform(
-    self: NMF,
-    X,  # non-negative data, (n_samples, n_features)
-) -> np.ndarray:  # coefficients W >= 0, (n_samples, n_components_)
-    "Coefficients W >= 0 minimising ||X - W H|| for the fitted H (updates of W alone)."
-    check_is_fitted(self)
-    with _named("X"):
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-    X = _check_nmf_array(X, "input X")
+def _project(self: NMF, X):
+    "Coefficients of the checked `X` for the fitted H: W-updates from a constant start on X / c^2."
     c = _square_root_scale(X)
     n_iter = self.max_iter if self.transform_max_iter is None else self.transform_max_iter
     W = np.full((X.shape[0], self.n_components_), np.sqrt(X.mean() / self.n_components_) / c)
     with limit_blas_threads():
         return _update_W_only(X / c**2, W, self.components_ / c, n_iter, self.tol)[0] * c
 
+# %% ../../nbs/07_nmf.ipynb #6beae0e2
+@patch
+def transform(
+    self: NMF,
+    X: ArrayLike,  # non-negative data, (n_samples, n_features)
+) -> np.ndarray:  # coefficients W >= 0, (n_samples, n_components_)
+    "Coefficients W >= 0 minimising ||X - W H|| for the fitted H (updates of W alone)."
+    X = _check_transform_input(self, X)
+    return self._project(_check_nmf_array(X, "input X"))
+
 # %% ../../nbs/07_nmf.ipynb #ee397f72
 @patch
 def inverse_transform(
     self: NMF,
-    X,  # coefficients, (n_samples, n_components_)
+    X: ArrayLike,  # coefficients, (n_samples, n_components_)
 ) -> np.ndarray:  # the reconstruction, (n_samples, n_features)
     "The reconstruction `X @ components_` from coefficients `X`."
-    check_is_fitted(self)
-    with _named("X"):
-        W = check_array(X, dtype=np.float64)
-    if W.shape[1] != self.n_components_:
-        raise ValueError(
-            f"X has {W.shape[1]} columns, but this NMF has n_components_={self.n_components_}"
-        )
+    W = _check_inverse_input(self, X, "n_components_")
     with limit_blas_threads():
         return W @ self.components_
 
 # %% ../../nbs/07_nmf.ipynb #364d7219
 @patch
 def __sklearn_tags__(self: NMF):
+    "scikit-learn's tags, with `positive_only`: its estimator checks then pass NMF data >= 0."
     tags = super(NMF, self).__sklearn_tags__()
     tags.input_tags.positive_only = True
     return tags
 
-
+# %% ../../nbs/07_nmf.ipynb #21a87224
 @patch(as_prop=True)
 def _n_features_out(self: NMF):
     return self.components_.shape[0]
