@@ -532,8 +532,7 @@ def fit(
     self: MinibatchSGDClassifier,
     X,  # training data, (n_samples, n_features)
     y,  # class labels, (n_samples,)
-    eval_set: list
-    | None = None,  # [(X_test, y_test), ...]: scored after every epoch, never trained on
+    eval_set: list | None = None,  # [(X_test, y_test), ...]: scored each epoch, never trained on
 ):
     "Train from a fresh start until the stopping rule holds or for `max_epochs` epochs."
     self._validate_params()
